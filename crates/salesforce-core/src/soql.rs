@@ -1,0 +1,1 @@
+//! The SOQL grammar: lexer, parser, syntax tree, printer and string-literal escaping.

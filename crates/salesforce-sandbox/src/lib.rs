@@ -1,0 +1,5 @@
+//! A local Salesforce org: schema, seeded data, a SOQL engine, the REST, OAuth and Bulk API 2.0
+//! endpoints and outbound messages, behaving like Salesforce on the wire.
+//!
+//! It is an independent peer of our client: it never depends on `salesforce-api`, `auth` or any
+//! MCP crate, so that testing the client against it tests two implementations against each other.

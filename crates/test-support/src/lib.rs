@@ -1,0 +1,8 @@
+//! Helpers shared by the test suites: an isolated Redis per test (its own key prefix on the shared
+//! server, or a private `redis-server` on a free port).
+//!
+//! Only ever a dev-dependency: no production crate may depend on it.
+
+mod redis_server;
+
+pub use redis_server::TestRedis;

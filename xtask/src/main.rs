@@ -1,0 +1,47 @@
+//! Project automation, run as `cargo xtask <task>`. `ci` is the one gate CI runs; every other
+//! task is a part of it or a developer convenience. Plain Rust instead of shell scripts so it runs
+//! the same everywhere cargo does.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod ci;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci      the full gate: fmt, clippy, tests (nextest + doctests), rustdoc, cargo-deny, tidy
+  tidy    the source-tree rules alone (//! docs, no mod.rs, no ignored tests, no dbg!/todo!,
+          every crate in docs/architecture.md)
+";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root()?;
+    match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&root),
+        Some("tidy") => {
+            let problems = tidy::check_tree(&root)?;
+            tidy::report(&problems)
+        }
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .context("xtask has no parent directory")?;
+    Ok(root.to_path_buf())
+}
