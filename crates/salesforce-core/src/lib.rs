@@ -7,5 +7,9 @@
 //!
 //! This crate does no I/O: it never knows about HTTP, tokens, MCP or servers.
 
+mod error;
 pub mod id;
 pub mod soql;
+pub mod wire;
+
+pub use error::Error;
