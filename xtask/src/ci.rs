@@ -31,19 +31,17 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     })?;
     step("tests", || {
         if has_cargo_subcommand(root, "nextest") {
-            cargo(
-                root,
-                &[
-                    "nextest",
-                    "run",
-                    "--workspace",
-                    "--locked",
-                    "--profile",
-                    "ci",
-                ],
-                &[],
-            )?;
-            cargo(root, &["test", "--workspace", "--doc", "--locked"], &[])
+            // Doctests first, so that the run closes on nextest's summary of every other test.
+            cargo(root, &["test", "--workspace", "--doc", "--locked"], &[])?;
+            let nextest = [
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--profile",
+                "ci",
+            ];
+            cargo(root, &nextest, &[])
         } else {
             println!("cargo-nextest is not installed: running `cargo test` instead");
             cargo(root, &["test", "--workspace", "--locked"], &[])
