@@ -4,7 +4,7 @@ use salesforce_core::soql::SoqlError;
 
 /// Everything that can go wrong in `salesforce-api`. So far: SOQL the builder or guard refuses.
 /// Errors never carry tokens or other secrets.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The query (built or model-written) is not valid SOQL, or a name or value in it is refused.
