@@ -1,0 +1,5 @@
+//! Integration tests of the auth crate: stores on memory and on Redis, refresh single-flight,
+//! the Salesforce client against a request-shape double, and the MCP authorization side.
+
+mod common;
+mod store;
