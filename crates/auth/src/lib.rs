@@ -12,8 +12,8 @@ pub mod error;
 pub mod mcp_auth;
 pub mod pkce;
 pub mod random;
-// pub mod refresh;
-// pub mod salesforce;
+pub mod refresh;
+pub mod salesforce;
 pub mod secret;
 pub mod store;
 

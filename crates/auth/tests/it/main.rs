@@ -2,4 +2,6 @@
 //! the Salesforce client against a request-shape double, and the MCP authorization side.
 
 mod common;
+mod refresh;
+mod salesforce_request_shape;
 mod store;
