@@ -294,6 +294,10 @@ impl Store {
         &self.clock
     }
 
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
     fn seal_connection(&self, key: &ConnectionKey, c: &Connection, version: u64) -> Result<String> {
         let plain = ConnectionPlain {
             instance_url: c.instance_url.as_str(),
