@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod login;
 pub mod mcp_auth;
 pub mod pkce;
 pub mod random;
