@@ -35,7 +35,8 @@ pub struct RefreshPolicy {
     pub lifetime: Duration,
     /// Refresh this long before expiry, so callers rarely meet an expired token.
     pub margin: Duration,
-    /// Lease of the cross-replica lock; a crashed holder blocks others at most this long.
+    /// Lease of the cross-replica lock; a crashed holder blocks others at most this long. Keep
+    /// it longer than the HTTP timeout of a refresh, or a slow refresh can overlap another.
     pub lock_ttl: Duration,
     /// How often a replica waiting for another's refresh looks at the store again.
     pub poll_interval: Duration,
@@ -46,7 +47,7 @@ impl Default for RefreshPolicy {
         Self {
             lifetime: Duration::from_secs(2 * 60 * 60),
             margin: Duration::from_secs(5 * 60),
-            lock_ttl: Duration::from_secs(30),
+            lock_ttl: Duration::from_secs(60),
             poll_interval: Duration::from_millis(25),
         }
     }
@@ -300,7 +301,15 @@ impl Inner {
                 let mut connection = stored.connection.clone();
                 connection.status = ConnectionStatus::NeedsReauthorization;
                 match self.store.replace(key, stored.version, &connection).await {
-                    Ok(_) | Err(Error::Conflict | Error::NotFound) => {}
+                    Ok(_) | Err(Error::NotFound) => {}
+                    // Someone rotated the token while we were refused (a lease that ran out):
+                    // theirs is the live one, so use it rather than condemn the connection.
+                    Err(Error::Conflict) => {
+                        if let Some(current) = self.store.get(key).await? {
+                            check_active(&current)?;
+                            return Ok(FreshToken::from(&current));
+                        }
+                    }
                     Err(error) => return Err(error),
                 }
                 tracing::warn!(connection = %key.label(), "refresh token refused; re-authorization required");

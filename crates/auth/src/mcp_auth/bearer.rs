@@ -42,6 +42,8 @@ pub enum BearerRejection {
     InvalidToken(&'static str),
     /// Valid but lacks scopes: 403 `insufficient_scope`.
     InsufficientScope,
+    /// The grant store could not be asked: 503, so clients retry instead of re-authorizing.
+    Unavailable,
 }
 
 /// Validates bearer tokens against the grant store.
@@ -104,7 +106,7 @@ impl BearerValidator {
             Ok(None) => return Err(BearerRejection::InvalidToken("unknown or revoked token")),
             Err(error) => {
                 tracing::error!(%error, "grant store unavailable while validating a bearer token");
-                return Err(BearerRejection::InvalidToken("token could not be checked"));
+                return Err(BearerRejection::Unavailable);
             }
         };
         if record.expires_at_ms <= self.store.now_ms() {
@@ -127,7 +129,7 @@ impl BearerValidator {
         })
     }
 
-    /// The status and `WWW-Authenticate` value answering `rejection`.
+    /// The status and `WWW-Authenticate` value answering `rejection` (empty for 503).
     pub fn challenge(&self, rejection: BearerRejection) -> (StatusCode, String) {
         let metadata = format!(
             "resource_metadata=\"{}\"",
@@ -155,6 +157,7 @@ impl BearerValidator {
                 StatusCode::FORBIDDEN,
                 format!("Bearer error=\"insufficient_scope\", {scope}, {metadata}"),
             ),
+            BearerRejection::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
         }
     }
 }
@@ -238,7 +241,9 @@ where
                     let (status, challenge) = validator.challenge(rejection);
                     let mut response = Response::new(ResBody::default());
                     *response.status_mut() = status;
-                    if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    if !challenge.is_empty()
+                        && let Ok(value) = HeaderValue::from_str(&challenge)
+                    {
                         response
                             .headers_mut()
                             .insert(header::WWW_AUTHENTICATE, value);

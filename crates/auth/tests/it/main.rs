@@ -2,6 +2,7 @@
 //! the Salesforce client against a request-shape double, and the MCP authorization side.
 
 mod common;
+mod log_capture;
 mod login;
 mod mcp_auth;
 mod refresh;

@@ -682,3 +682,20 @@ async fn redis_holds_only_hashes_of_our_codes_and_tokens() {
         }
     }
 }
+
+#[tokio::test]
+async fn grant_store_outage_is_503_not_401() {
+    let mut redis = TestRedis::private();
+    let store = redis_store(&redis, keyring());
+    redis.stop();
+    let response = call(
+        BearerAuthLayer::new(validator(store, config())),
+        Request::post("/mcp")
+            .header("authorization", "Bearer abc")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+}

@@ -23,24 +23,24 @@ use url::Url;
 const ID: &str = "https://login.salesforce.com/id/00Dx0000000BV7zEAG/005x00000012Q9PAAU";
 
 #[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    form: Vec<(String, String)>,
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub form: Vec<(String, String)>,
 }
 
 /// The canned answer: status, extra headers, body.
-type Canned = (u16, Vec<(&'static str, String)>, String);
+pub type Canned = (u16, Vec<(&'static str, String)>, String);
 
-struct RequestShapeDouble {
-    base: String,
-    recorded: Arc<Mutex<Vec<Recorded>>>,
+pub struct RequestShapeDouble {
+    pub base: String,
+    pub recorded: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl RequestShapeDouble {
-    async fn start(answer: Canned) -> Self {
+    pub async fn start(answer: Canned) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let recorded = Arc::new(Mutex::new(Vec::new()));
@@ -98,7 +98,7 @@ impl RequestShapeDouble {
         Self { base, recorded }
     }
 
-    fn client(&self, secret: Option<&str>) -> SalesforceOAuthClient {
+    pub fn client(&self, secret: Option<&str>) -> SalesforceOAuthClient {
         let mut config = SalesforceOAuthConfig::new(
             "3MVG9key",
             Url::parse("https://mcp.example.com/oauth/salesforce/callback").unwrap(),
@@ -115,14 +115,14 @@ impl RequestShapeDouble {
     }
 }
 
-fn field<'a>(r: &'a Recorded, name: &str) -> Option<&'a str> {
+pub fn field<'a>(r: &'a Recorded, name: &str) -> Option<&'a str> {
     r.form
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
 
-fn signed_token_body(secret: &str, issued_at: &str, with_refresh: bool) -> String {
+pub fn signed_token_body(secret: &str, issued_at: &str, with_refresh: bool) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(ID.as_bytes());
     mac.update(issued_at.as_bytes());
