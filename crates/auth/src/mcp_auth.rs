@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod grants;
 pub mod metadata;
 pub mod registration;
+pub mod routes;
 pub mod token;
 
 use std::time::Duration;

@@ -21,7 +21,7 @@ use url::Url;
 use crate::common::{ORG, keyring};
 
 /// Records the verifier it was given, answers fixed tokens, counts revocations.
-struct FakeSalesforce {
+pub struct FakeSalesforce {
     config: SalesforceOAuthConfig,
     seen_verifier: Mutex<Option<String>>,
     revocations: AtomicUsize,
@@ -29,7 +29,7 @@ struct FakeSalesforce {
 }
 
 impl FakeSalesforce {
-    fn new(revoke_fails: bool) -> Self {
+    pub fn new(revoke_fails: bool) -> Self {
         let mut config = SalesforceOAuthConfig::new(
             "3MVG9key",
             Url::parse("https://mcp.example.com/oauth/salesforce/callback").unwrap(),
@@ -87,7 +87,7 @@ impl SalesforceAuthorizer for FakeSalesforce {
     }
 }
 
-fn state_of(url: &Url) -> String {
+pub fn state_of(url: &Url) -> String {
     url.query_pairs()
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned())

@@ -6,5 +6,6 @@ mod log_capture;
 mod login;
 mod mcp_auth;
 mod refresh;
+mod routes;
 mod salesforce_request_shape;
 mod store;

@@ -1,0 +1,381 @@
+//! The HTTP face of our authorization server as one tower [`Service`]: metadata documents,
+//! `/oauth/register`, `/oauth/authorize` (validate, then on to Salesforce with our own PKCE and
+//! state), `/oauth/salesforce/callback` (exchange, store the connection, redirect to the MCP
+//! client with our single-use code, `state` and `iss`), `/oauth/token` and `/oauth/revoke`.
+//! Bodies are read with a size limit; token answers carry `Cache-Control: no-store`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt as _, Full, Limited};
+use serde::Serialize;
+use tower::Service;
+
+use super::authorize::{
+    AuthorizationParams, AuthorizeOutcome, issue_authorization_code, validate_authorization_request,
+};
+use super::metadata::paths;
+use super::registration::{MAX_REGISTRATION_BODY, register_client};
+use super::token::{
+    BasicCredentials, RevocationRequest, TokenRequest, error_body, revoke, token_endpoint,
+};
+use super::{GrantStore as _, McpAuthConfig};
+use crate::Error;
+use crate::login::{
+    CallbackParams, SalesforceAuthorizer, complete_login, salesforce_principal, start_login,
+};
+use crate::secret::ClientSecret;
+use crate::store::Store;
+
+const MAX_FORM_BODY: usize = 16 * 1024;
+
+/// Our OAuth endpoints. Cheap to clone.
+#[derive(Clone)]
+pub struct OAuthRoutes {
+    store: Store,
+    salesforce: Arc<dyn SalesforceAuthorizer>,
+    config: Arc<McpAuthConfig>,
+}
+
+impl std::fmt::Debug for OAuthRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthRoutes")
+            .field("issuer", &self.config.issuer())
+            .finish_non_exhaustive()
+    }
+}
+
+type Answer = Response<Full<Bytes>>;
+
+impl OAuthRoutes {
+    /// Routes over `store` (grants, flows and connections), logging users in at `salesforce`.
+    pub fn new(
+        store: Store,
+        salesforce: Arc<dyn SalesforceAuthorizer>,
+        config: Arc<McpAuthConfig>,
+    ) -> Self {
+        Self {
+            store,
+            salesforce,
+            config,
+        }
+    }
+
+    /// Whether `path` is one of ours (for the server's router).
+    pub fn handles(&self, path: &str) -> bool {
+        [
+            paths::AUTHORIZATION_SERVER_METADATA,
+            paths::REGISTER,
+            paths::AUTHORIZE,
+            paths::SALESFORCE_CALLBACK,
+            paths::TOKEN,
+            paths::REVOKE,
+        ]
+        .contains(&path)
+            || self
+                .config
+                .protected_resource_metadata_paths()
+                .iter()
+                .any(|p| p == path)
+    }
+
+    /// Answers one request.
+    pub async fn handle<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let path = request.uri().path().to_owned();
+        let method = request.method().clone();
+        let expected = match path.as_str() {
+            paths::REGISTER | paths::TOKEN | paths::REVOKE => Method::POST,
+            _ => Method::GET,
+        };
+        if !self.handles(&path) {
+            return plain(StatusCode::NOT_FOUND, "not found");
+        }
+        if method != expected {
+            return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        }
+        match path.as_str() {
+            paths::AUTHORIZATION_SERVER_METADATA => {
+                json(StatusCode::OK, &self.config.authorization_server_metadata())
+            }
+            paths::REGISTER => self.register(request).await,
+            paths::AUTHORIZE => {
+                self.authorize(request.uri().query().unwrap_or_default())
+                    .await
+            }
+            paths::SALESFORCE_CALLBACK => {
+                self.callback(request.uri().query().unwrap_or_default())
+                    .await
+            }
+            paths::TOKEN => self.token(request).await,
+            paths::REVOKE => self.revoke(request).await,
+            _ => json(StatusCode::OK, &self.config.protected_resource_metadata()),
+        }
+    }
+
+    async fn register<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Some(body) = read_body(request.into_body(), MAX_REGISTRATION_BODY).await else {
+            return oauth_error(&Error::oauth(
+                crate::OAuthErrorCode::InvalidClientMetadata,
+                "body unreadable or too large",
+            ));
+        };
+        match register_client(&self.store, &body).await {
+            Ok(registered) => json(StatusCode::CREATED, &registered),
+            Err(error) => oauth_error(&error),
+        }
+    }
+
+    async fn authorize(&self, query: &str) -> Answer {
+        let Ok(params) = serde_urlencoded::from_str::<AuthorizationParams>(query) else {
+            return plain(StatusCode::BAD_REQUEST, "malformed authorization request");
+        };
+        match validate_authorization_request(&self.store, &self.config, &params).await {
+            Ok(AuthorizeOutcome::Proceed(request)) => {
+                match start_login(
+                    &self.store,
+                    self.salesforce.as_ref(),
+                    Some(request),
+                    self.store.now_ms(),
+                )
+                .await
+                {
+                    Ok(url) => redirect(url.as_str()),
+                    Err(error) => server_error(&error),
+                }
+            }
+            Ok(AuthorizeOutcome::RedirectWithError(url)) => redirect(url.as_str()),
+            // The client or its redirect URI is not trusted: tell the user, do not redirect.
+            Err(Error::OAuth { code, description }) => {
+                plain(StatusCode::BAD_REQUEST, &format!("{code}: {description}"))
+            }
+            Err(error) => server_error(&error),
+        }
+    }
+
+    async fn callback(&self, query: &str) -> Answer {
+        let Ok(params) = serde_urlencoded::from_str::<CallbackParams>(query) else {
+            return plain(StatusCode::BAD_REQUEST, "malformed callback");
+        };
+        let done = match complete_login(
+            &self.store,
+            &self.store,
+            self.salesforce.as_ref(),
+            &params,
+            salesforce_principal,
+        )
+        .await
+        {
+            Ok(done) => done,
+            Err(error @ (Error::OAuth { .. } | Error::Salesforce { .. })) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Salesforce login failed: {error}"),
+                );
+            }
+            Err(error) => return server_error(&error),
+        };
+        let Some(request) = done.mcp_request else {
+            return plain(
+                StatusCode::OK,
+                "Connected to Salesforce. You can close this window.",
+            );
+        };
+        match issue_authorization_code(
+            &self.store,
+            &self.config,
+            &request,
+            done.key.principal(),
+            Some(done.key.org_id()),
+        )
+        .await
+        {
+            Ok((_, url)) => redirect(url.as_str()),
+            Err(error) => server_error(&error),
+        }
+    }
+
+    async fn token<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let basic = match basic_credentials(&request) {
+            Ok(basic) => basic,
+            Err(error) => return oauth_error(&error),
+        };
+        let Some(body) = read_body(request.into_body(), MAX_FORM_BODY).await else {
+            return oauth_error(&Error::oauth(
+                crate::OAuthErrorCode::InvalidRequest,
+                "body unreadable or too large",
+            ));
+        };
+        let form = match TokenRequest::from_form(&body) {
+            Ok(form) => form,
+            Err(error) => return oauth_error(&error),
+        };
+        match token_endpoint(&self.store, &self.config, &form, basic.as_ref()).await {
+            Ok(tokens) => json(StatusCode::OK, &tokens),
+            Err(error) => oauth_error(&error),
+        }
+    }
+
+    async fn revoke<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let basic = match basic_credentials(&request) {
+            Ok(basic) => basic,
+            Err(error) => return oauth_error(&error),
+        };
+        let Some(body) = read_body(request.into_body(), MAX_FORM_BODY).await else {
+            return oauth_error(&Error::oauth(
+                crate::OAuthErrorCode::InvalidRequest,
+                "body unreadable or too large",
+            ));
+        };
+        let Ok(form) = serde_urlencoded::from_bytes::<RevocationRequest>(&body) else {
+            return oauth_error(&Error::oauth(
+                crate::OAuthErrorCode::InvalidRequest,
+                "malformed form body",
+            ));
+        };
+        match revoke(&self.store, &form, basic.as_ref()).await {
+            Ok(()) => plain(StatusCode::OK, ""),
+            Err(error) => oauth_error(&error),
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for OAuthRoutes
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Answer;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Answer, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let routes = self.clone();
+        Box::pin(async move { Ok(routes.handle(request).await) })
+    }
+}
+
+async fn read_body<B>(body: B, limit: usize) -> Option<Bytes>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Limited::new(body, limit)
+        .collect()
+        .await
+        .ok()
+        .map(|c| c.to_bytes())
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`, form-urlencoded parts (RFC 6749 §2.3.1).
+fn basic_credentials<B>(request: &Request<B>) -> Result<Option<BasicCredentials>, Error> {
+    let invalid = || {
+        Error::oauth(
+            crate::OAuthErrorCode::InvalidClient,
+            "malformed Basic credentials",
+        )
+    };
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| invalid())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(invalid());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(invalid());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+    let unescape = |s: &str| percent_decode(s).ok_or_else(invalid);
+    Ok(Some(BasicCredentials {
+        client_id: unescape(id)?,
+        client_secret: ClientSecret::new(unescape(secret)?),
+    }))
+}
+
+fn percent_decode(value: &str) -> Option<String> {
+    let pairs = format!("v={value}");
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&pairs)
+        .ok()?
+        .into_iter()
+        .next()
+        .map(|(_, v)| v)
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Answer {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn plain(status: StatusCode, text: &str) -> Answer {
+    response(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from(text.to_owned()),
+    )
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Answer {
+    match serde_json::to_vec(value) {
+        Ok(body) => response(status, "application/json", Bytes::from(body)),
+        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "serialisation failed"),
+    }
+}
+
+fn redirect(location: &str) -> Answer {
+    let mut answer = plain(StatusCode::FOUND, "");
+    if let Ok(value) = HeaderValue::from_str(location) {
+        answer.headers_mut().insert(header::LOCATION, value);
+    }
+    answer
+}
+
+fn oauth_error(error: &Error) -> Answer {
+    match error_body(error) {
+        Some((status, body)) => json(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            &body,
+        ),
+        None => server_error(error),
+    }
+}
+
+fn server_error(error: &Error) -> Answer {
+    tracing::error!(%error, "OAuth endpoint failed");
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &serde_json::json!({"error": "server_error"}),
+    )
+}
