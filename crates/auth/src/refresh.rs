@@ -25,8 +25,10 @@ use crate::store::{
 use crate::{Error, Result, SalesforceErrorKind};
 
 /// Performs one refresh at Salesforce (usually [`crate::salesforce::SalesforceOAuthClient::refresher`]).
+/// It gets the connection's refresh token, or `None` for a connection without one (the
+/// client-credentials integration user, whose token is renewed by running that flow again).
 pub type RefreshFn =
-    Arc<dyn Fn(RefreshToken) -> BoxFuture<'static, Result<SalesforceTokens>> + Send + Sync>;
+    Arc<dyn Fn(Option<RefreshToken>) -> BoxFuture<'static, Result<SalesforceTokens>> + Send + Sync>;
 
 /// Timing of refreshes.
 #[derive(Debug, Clone, Copy)]
@@ -268,12 +270,7 @@ impl Inner {
         if self.already_refreshed(&stored, seen_version, force) {
             return Ok(FreshToken::from(&stored));
         }
-        let refresh_token = stored
-            .connection
-            .refresh_token
-            .clone()
-            .ok_or(Error::ReauthorizationRequired)?;
-        match (self.refresher)(refresh_token).await {
+        match (self.refresher)(stored.connection.refresh_token.clone()).await {
             Ok(tokens) => {
                 let mut connection = stored.connection.clone();
                 connection.access_token = tokens.access_token;

@@ -226,13 +226,19 @@ impl SalesforceOAuthClient {
         parse_token_response(&body, self.config.client_secret.as_ref())
     }
 
-    /// This client's refresh as a closure, for [`crate::refresh::TokenManager`].
+    /// This client's refresh as a closure, for [`crate::refresh::TokenManager`]: the refresh
+    /// grant, or for a connection without a refresh token the client-credentials flow.
     pub fn refresher(&self) -> crate::refresh::RefreshFn {
         let client = self.clone();
         Arc::new(
-            move |token: RefreshToken| -> BoxFuture<'static, Result<SalesforceTokens>> {
+            move |token: Option<RefreshToken>| -> BoxFuture<'static, Result<SalesforceTokens>> {
                 let client = client.clone();
-                Box::pin(async move { client.refresh(&token).await })
+                Box::pin(async move {
+                    match token {
+                        Some(token) => client.refresh(&token).await,
+                        None => client.client_credentials().await,
+                    }
+                })
             },
         )
     }

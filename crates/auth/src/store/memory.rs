@@ -10,14 +10,14 @@ use async_trait::async_trait;
 use super::Backend;
 use crate::{Error, Result};
 
-/// Expired entries are swept when the map grows past this many entries since the last sweep.
+/// Expired entries are swept every this many operations, so unread expired values do not pile up.
 const SWEEP_EVERY: usize = 1024;
 
 #[derive(Default)]
 struct Inner {
     values: HashMap<String, (String, Option<Instant>)>,
     indexes: HashMap<String, BTreeSet<String>>,
-    inserts_since_sweep: usize,
+    operations_since_sweep: usize,
 }
 
 /// A process-local backend behind a mutex (never held across an await).
@@ -39,9 +39,9 @@ impl MemoryBackend {
             .lock()
             .map_err(|_| Error::Storage("memory store poisoned".into()))?;
         let now = Instant::now();
-        inner.inserts_since_sweep += 1;
-        if inner.inserts_since_sweep >= SWEEP_EVERY {
-            inner.inserts_since_sweep = 0;
+        inner.operations_since_sweep += 1;
+        if inner.operations_since_sweep >= SWEEP_EVERY {
+            inner.operations_since_sweep = 0;
             inner
                 .values
                 .retain(|_, (_, expiry)| expiry.is_none_or(|e| e > now));

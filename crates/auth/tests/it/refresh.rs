@@ -29,11 +29,11 @@ fn policy() -> RefreshPolicy {
 
 /// A refresher that counts its calls, checks it got the current refresh token, and rotates.
 fn counting_refresher(calls: Arc<AtomicUsize>, expected_refresh: &'static str) -> RefreshFn {
-    Arc::new(move |token: RefreshToken| {
+    Arc::new(move |token: Option<RefreshToken>| {
         let calls = calls.clone();
         async move {
             let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            assert_eq!(token, RefreshToken::new(expected_refresh));
+            assert_eq!(token, Some(RefreshToken::new(expected_refresh)));
             // Give the other callers time to pile up behind this refresh.
             tokio::time::sleep(Duration::from_millis(20)).await;
             Ok(SalesforceTokens {
@@ -205,4 +205,49 @@ async fn unknown_connection_is_not_found() {
         manager.access_token(&key).await,
         Err(Error::NotFound)
     ));
+}
+
+#[tokio::test]
+async fn a_connection_without_refresh_token_is_renewed_by_the_refresher_with_none() {
+    let clock = ManualClock::new(NOW);
+    let store = Store::memory(keyring());
+    let key = ConnectionKey::new("integration", ORG).unwrap();
+    let mut c = connection("at-cc", "unused", NOW - 3 * HOUR);
+    c.refresh_token = None;
+    store.upsert(&key, &c).await.unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let refresher: RefreshFn = Arc::new(move |token: Option<RefreshToken>| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        assert!(token.is_none());
+        async {
+            Ok(SalesforceTokens {
+                access_token: AccessToken::new("at-cc-2"),
+                refresh_token: None,
+                instance_url: "https://example.my.salesforce.com".into(),
+                id_url: format!("https://login.salesforce.com/id/{ORG}/005x00000012Q9PAAU"),
+                org_id: ORG.into(),
+                user_id: "005x00000012Q9PAAU".into(),
+                issued_at_ms: NOW,
+                scope: "api".into(),
+            })
+        }
+        .boxed()
+    });
+    let manager = manager(store.clone(), refresher, &clock);
+    assert_eq!(
+        manager.access_token(&key).await.unwrap().access_token,
+        AccessToken::new("at-cc-2")
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .connection
+            .refresh_token,
+        None
+    );
 }
