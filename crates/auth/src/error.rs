@@ -88,6 +88,8 @@ pub enum OAuthErrorCode {
     InvalidGrant,
     /// `unauthorized_client`.
     UnauthorizedClient,
+    /// `access_denied`: the user said no.
+    AccessDenied,
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
     /// `unsupported_response_type`.
@@ -110,6 +112,7 @@ impl OAuthErrorCode {
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
+            Self::AccessDenied => "access_denied",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::{Error, Result};
 
-pub use grants::{GrantKind, GrantRecord, GrantStore};
+pub use grants::{GrantKind, GrantRecord, GrantStore, PendingConsent};
 
 /// Configuration of our authorization server and protected resource.
 #[derive(Debug, Clone)]

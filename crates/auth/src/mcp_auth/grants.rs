@@ -85,6 +85,20 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn take_grant(&self, kind: GrantKind, hash: &str) -> Result<Option<GrantRecord>>;
     /// Deletes a grant.
     async fn delete_grant(&self, kind: GrantKind, hash: &str) -> Result<bool>;
+    /// Keeps a validated request while the user looks at the consent page.
+    async fn put_consent(&self, hash: &str, consent: &PendingConsent, ttl: Duration) -> Result<()>;
+    /// Takes a pending consent (single use).
+    async fn take_consent(&self, hash: &str) -> Result<Option<PendingConsent>>;
+}
+
+/// An authorization request waiting for the user's consent, bound to the browser that saw the
+/// consent page (the hash of a `SameSite=Strict` cookie value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingConsent {
+    /// The validated request.
+    pub request: super::authorize::ValidatedAuthorizationRequest,
+    /// SHA-256 of the browser-binding cookie.
+    pub browser_hash: String,
 }
 
 fn client_key(client_id: &str) -> String {
@@ -155,5 +169,22 @@ impl GrantStore for Store {
         self.backend()
             .delete(&format!("{}{hash}", kind.prefix()))
             .await
+    }
+
+    async fn put_consent(&self, hash: &str, consent: &PendingConsent, ttl: Duration) -> Result<()> {
+        let key = format!("mcp:consent:{hash}");
+        if self
+            .backend()
+            .set_if_absent(&key, &encode(consent)?, Some(ttl))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::Conflict)
+        }
+    }
+
+    async fn take_consent(&self, hash: &str) -> Result<Option<PendingConsent>> {
+        decode(self.backend().take(&format!("mcp:consent:{hash}")).await?)
     }
 }

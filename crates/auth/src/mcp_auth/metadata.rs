@@ -53,6 +53,8 @@ pub struct AuthorizationServerMetadata {
 pub mod paths {
     /// Authorization endpoint.
     pub const AUTHORIZE: &str = "/oauth/authorize";
+    /// Where the consent form posts.
+    pub const CONSENT: &str = "/oauth/authorize/consent";
     /// Token endpoint.
     pub const TOKEN: &str = "/oauth/token";
     /// Registration endpoint.

@@ -19,22 +19,59 @@ use serde::Serialize;
 use tower::Service;
 
 use super::authorize::{
-    AuthorizationParams, AuthorizeOutcome, issue_authorization_code, validate_authorization_request,
+    AuthorizationParams, AuthorizeOutcome, ValidatedAuthorizationRequest, error_redirect,
+    issue_authorization_code, validate_authorization_request,
 };
 use super::metadata::paths;
 use super::registration::{MAX_REGISTRATION_BODY, register_client};
 use super::token::{
     BasicCredentials, RevocationRequest, TokenRequest, error_body, revoke, token_endpoint,
 };
-use super::{GrantStore as _, McpAuthConfig};
+use super::{GrantStore as _, McpAuthConfig, PendingConsent};
 use crate::Error;
 use crate::login::{
     CallbackParams, SalesforceAuthorizer, complete_login, salesforce_principal, start_login,
 };
+use crate::random::{random_token, sha256_hex};
 use crate::secret::ClientSecret;
+use crate::secret::ct_eq_str;
 use crate::store::Store;
 
 const MAX_FORM_BODY: usize = 16 * 1024;
+const CONSENT_COOKIE: &str = "sfmcp_consent";
+
+#[derive(serde::Deserialize)]
+struct ConsentForm {
+    consent: String,
+    decision: String,
+}
+
+fn consent_cookie<B>(request: &Request<B>) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CONSENT_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// Our OAuth endpoints. Cheap to clone.
 #[derive(Clone)]
@@ -74,6 +111,7 @@ impl OAuthRoutes {
             paths::AUTHORIZATION_SERVER_METADATA,
             paths::REGISTER,
             paths::AUTHORIZE,
+            paths::CONSENT,
             paths::SALESFORCE_CALLBACK,
             paths::TOKEN,
             paths::REVOKE,
@@ -95,7 +133,7 @@ impl OAuthRoutes {
         let path = request.uri().path().to_owned();
         let method = request.method().clone();
         let expected = match path.as_str() {
-            paths::REGISTER | paths::TOKEN | paths::REVOKE => Method::POST,
+            paths::REGISTER | paths::TOKEN | paths::REVOKE | paths::CONSENT => Method::POST,
             _ => Method::GET,
         };
         if !self.handles(&path) {
@@ -117,6 +155,7 @@ impl OAuthRoutes {
                 self.callback(request.uri().query().unwrap_or_default())
                     .await
             }
+            paths::CONSENT => self.consent(request).await,
             paths::TOKEN => self.token(request).await,
             paths::REVOKE => self.revoke(request).await,
             _ => json(StatusCode::OK, &self.config.protected_resource_metadata()),
@@ -145,24 +184,131 @@ impl OAuthRoutes {
             return plain(StatusCode::BAD_REQUEST, "malformed authorization request");
         };
         match validate_authorization_request(&self.store, &self.config, &params).await {
-            Ok(AuthorizeOutcome::Proceed(request)) => {
-                match start_login(
-                    &self.store,
-                    self.salesforce.as_ref(),
-                    Some(request),
-                    self.store.now_ms(),
-                )
-                .await
-                {
-                    Ok(url) => redirect(url.as_str()),
-                    Err(error) => server_error(&error),
-                }
-            }
+            Ok(AuthorizeOutcome::Proceed(request)) => self.consent_page(request).await,
             Ok(AuthorizeOutcome::RedirectWithError(url)) => redirect(url.as_str()),
             // The client or its redirect URI is not trusted: tell the user, do not redirect.
             Err(Error::OAuth { code, description }) => {
                 plain(StatusCode::BAD_REQUEST, &format!("{code}: {description}"))
             }
+            Err(error) => server_error(&error),
+        }
+    }
+
+    /// We log users in at Salesforce with one static client id for every MCP client, so each
+    /// dynamically registered client needs the user's own consent first (MCP authorization,
+    /// "Confused Deputy Problem"). The form is bound to this browser by a `SameSite=Strict`
+    /// cookie, so another site cannot post it on the user's behalf.
+    async fn consent_page(&self, request: ValidatedAuthorizationRequest) -> Answer {
+        let client_name = match self.store.get_client(&request.client_id).await {
+            Ok(client) => client.and_then(|c| c.client_name),
+            Err(error) => return server_error(&error),
+        };
+        let redirect_host = url::Url::parse(&request.redirect_uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let consent = random_token();
+        let browser = random_token();
+        let pending = PendingConsent {
+            request,
+            browser_hash: sha256_hex(&browser),
+        };
+        if let Err(error) = self
+            .store
+            .put_consent(&sha256_hex(&consent), &pending, crate::store::FLOW_TTL)
+            .await
+        {
+            return server_error(&error);
+        }
+        let name = client_name.as_deref().unwrap_or("An unnamed application");
+        let page = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Allow access?</title></head><body>\
+             <h1>Allow {name} to use Salesforce through {issuer}?</h1>\
+             <p>After you approve and sign in to Salesforce, you will be sent back to <strong>{host}</strong>.</p>\
+             <form method=\"post\" action=\"{action}\">\
+             <input type=\"hidden\" name=\"consent\" value=\"{consent}\">\
+             <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
+             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
+             </form></body></html>",
+            name = html_escape(name),
+            issuer = html_escape(&self.config.issuer()),
+            host = html_escape(&redirect_host),
+            action = paths::CONSENT,
+        );
+        let mut answer = response(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from(page),
+        );
+        let headers = answer.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if let Ok(cookie) = HeaderValue::from_str(&format!(
+            "{CONSENT_COOKIE}={browser}; Path={}; HttpOnly; Secure; SameSite=Strict; Max-Age=600",
+            paths::CONSENT
+        )) {
+            headers.insert(header::SET_COOKIE, cookie);
+        }
+        answer
+    }
+
+    async fn consent<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let browser = consent_cookie(&request);
+        let Some(body) = read_body(request.into_body(), MAX_FORM_BODY).await else {
+            return plain(StatusCode::BAD_REQUEST, "body unreadable or too large");
+        };
+        let Ok(form) = serde_urlencoded::from_bytes::<ConsentForm>(&body) else {
+            return plain(StatusCode::BAD_REQUEST, "malformed consent form");
+        };
+        let pending = match self.store.take_consent(&sha256_hex(&form.consent)).await {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    "this consent page has expired; start again",
+                );
+            }
+            Err(error) => return server_error(&error),
+        };
+        let same_browser =
+            browser.is_some_and(|b| ct_eq_str(&sha256_hex(&b), &pending.browser_hash));
+        if !same_browser {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "consent must come from the page that asked for it",
+            );
+        }
+        let request = pending.request;
+        if form.decision != "allow" {
+            return match error_redirect(
+                &request.redirect_uri,
+                request.state.as_deref(),
+                crate::OAuthErrorCode::AccessDenied,
+                "the user denied access",
+                &self.config,
+            ) {
+                Ok(url) => redirect(url.as_str()),
+                Err(error) => server_error(&error),
+            };
+        }
+        match start_login(
+            &self.store,
+            self.salesforce.as_ref(),
+            Some(request),
+            self.store.now_ms(),
+        )
+        .await
+        {
+            Ok(url) => redirect(url.as_str()),
             Err(error) => server_error(&error),
         }
     }

@@ -78,6 +78,40 @@ impl Harness {
         .await
     }
 
+    /// Posts the consent form of `page` with the cookie from `page_headers`.
+    async fn consent(
+        &self,
+        page: &str,
+        page_headers: &http::HeaderMap,
+        decision: &str,
+    ) -> (StatusCode, http::HeaderMap) {
+        let consent = page
+            .split("name=\"consent\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let cookie = page_headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let body =
+            serde_urlencoded::to_string([("consent", consent), ("decision", decision)]).unwrap();
+        let (status, headers, _) = self
+            .send(
+                Request::post("/oauth/authorize/consent")
+                    .header(header::COOKIE, cookie)
+                    .body(Full::new(Bytes::from(body)))
+                    .unwrap(),
+            )
+            .await;
+        (status, headers)
+    }
+
     async fn mcp_call(&self, token: &str) -> Response<String> {
         let validator = BearerValidator::new(Arc::new(self.store.clone()), self.config.clone());
         let service = ServiceBuilder::new()
@@ -171,7 +205,9 @@ async fn the_whole_flow_over_the_routes() {
         ])
         .unwrap()
     );
-    let (status, headers, _) = h.get(&authorize).await;
+    let (status, headers, page) = h.get(&authorize).await;
+    assert_eq!(status, StatusCode::OK, "a consent page first");
+    let (status, headers) = h.consent(&page, &headers, "allow").await;
     assert_eq!(status, StatusCode::FOUND);
     let to_salesforce = location(&headers);
     assert!(
@@ -322,4 +358,79 @@ async fn basic_client_authentication_and_body_limits() {
         .body(Full::new(Bytes::from("a".repeat(64 * 1024))))
         .unwrap();
     assert_eq!(h.send(huge).await.0, StatusCode::BAD_REQUEST);
+}
+
+async fn register_and_authorize(h: &Harness, name: &str) -> (StatusCode, http::HeaderMap, String) {
+    let (_, _, body) = h
+        .send(
+            Request::post("/oauth/register")
+                .body(Full::new(Bytes::from(format!(
+                    r#"{{"client_name":"{name}","redirect_uris":["{REDIRECT}"]}}"#
+                ))))
+                .unwrap(),
+        )
+        .await;
+    let client_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let challenge = PkceChallenge::from_verifier(&generate_verifier());
+    let uri = format!(
+        "/oauth/authorize?{}",
+        serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "s1"),
+        ])
+        .unwrap()
+    );
+    h.get(&uri).await
+}
+
+#[tokio::test]
+async fn consent_is_required_bound_to_the_browser_and_single_use() {
+    let h = Harness::new();
+    let (status, headers, page) = register_and_authorize(&h, "<script>alert(1)</script>").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<script>"));
+    assert!(page.contains("&lt;script&gt;"));
+    assert!(page.contains("127.0.0.1"), "the redirect host is shown");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("SameSite=Strict")
+    );
+
+    // Without this browser's cookie (a cross-site post): refused, and the consent is spent.
+    let consent = page
+        .split("name=\"consent\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let forged = Request::post("/oauth/authorize/consent")
+        .header(header::COOKIE, "sfmcp_consent=guess")
+        .body(Full::new(Bytes::from(format!(
+            "consent={consent}&decision=allow"
+        ))))
+        .unwrap();
+    assert_eq!(h.send(forged).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.consent(&page, &headers, "allow").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Deny: back to the client with access_denied.
+    let (_, headers, page) = register_and_authorize(&h, "Claude").await;
+    let (status, headers) = h.consent(&page, &headers, "deny").await;
+    assert_eq!(status, StatusCode::FOUND);
+    let back = query(&location(&headers));
+    assert_eq!(back["error"], "access_denied");
+    assert_eq!(back["state"], "s1");
 }
