@@ -176,6 +176,8 @@ pub async fn issue_authorization_code(
         redirect_uri: Some(request.redirect_uri.clone()),
         code_challenge: Some(request.code_challenge.clone()),
         access_hash: None,
+        refresh_hash: None,
+        family: None,
     };
     store
         .put_grant(

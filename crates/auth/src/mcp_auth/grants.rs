@@ -24,6 +24,11 @@ pub enum GrantKind {
     Access,
     /// A refresh token.
     Refresh,
+    /// A token family: the current access and refresh token hashes of one authorization,
+    /// across rotations (overwritten on each rotation).
+    Family,
+    /// A spent code or refresh token, naming its family, so a replay revokes the family.
+    Spent,
 }
 
 impl GrantKind {
@@ -32,6 +37,8 @@ impl GrantKind {
             Self::Code => "mcp:code:",
             Self::Access => "mcp:at:",
             Self::Refresh => "mcp:rt:",
+            Self::Family => "mcp:family:",
+            Self::Spent => "mcp:spent:",
         }
     }
 }
@@ -57,9 +64,16 @@ pub struct GrantRecord {
     /// Codes: the client's PKCE challenge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<PkceChallenge>,
-    /// Refresh tokens: the hash of the access token issued with it (revoked together).
+    /// Refresh tokens and families: the hash of the access token issued with it (revoked
+    /// together).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_hash: Option<String>,
+    /// Families: the hash of the current refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_hash: Option<String>,
+    /// The token family (one per authorization code exchange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
 }
 
 /// Storage for registered clients and our codes and tokens (looked up by hash).
@@ -138,6 +152,9 @@ impl GrantStore for Store {
         ttl: Duration,
     ) -> Result<()> {
         let key = format!("{}{hash}", kind.prefix());
+        if kind == GrantKind::Family {
+            return self.backend().set(&key, &encode(record)?, Some(ttl)).await;
+        }
         if self
             .backend()
             .set_if_absent(&key, &encode(record)?, Some(ttl))

@@ -153,10 +153,11 @@ async fn exchange_code(
         .as_deref()
         .ok_or_else(|| Error::oauth(OAuthErrorCode::InvalidRequest, "code is required"))?;
     // Taken before any check, so a code is spent by its first use whatever happens next.
-    let record = store
-        .take_grant(GrantKind::Code, &sha256_hex(code))
-        .await?
-        .ok_or_else(|| invalid_grant("unknown, expired or already used code"))?;
+    let code_hash = sha256_hex(code);
+    let Some(record) = store.take_grant(GrantKind::Code, &code_hash).await? else {
+        revoke_family_of_spent(store, &code_hash).await?;
+        return Err(invalid_grant("unknown, expired or already used code"));
+    };
     if record.expires_at_ms <= store.now_ms() {
         return Err(invalid_grant("code expired"));
     }
@@ -181,7 +182,53 @@ async fn exchange_code(
         return Err(invalid_grant("PKCE verification failed"));
     }
     check_resource(config, request.resource.as_deref(), &record.resource)?;
-    issue_tokens(store, config, &record, record.scopes.clone()).await
+    let family = random_token();
+    let tokens = issue_tokens(store, config, &record, record.scopes.clone(), &family).await?;
+    mark_spent(store, &code_hash, &record, &family, config.code_ttl).await?;
+    Ok(tokens)
+}
+
+/// Remembers that `hash` was used, so a replay can find and revoke what it produced.
+async fn mark_spent(
+    store: &dyn GrantStore,
+    hash: &str,
+    record: &GrantRecord,
+    family: &str,
+    ttl: std::time::Duration,
+) -> Result<()> {
+    let spent = GrantRecord {
+        family: Some(family.to_owned()),
+        redirect_uri: None,
+        code_challenge: None,
+        access_hash: None,
+        refresh_hash: None,
+        ..record.clone()
+    };
+    match store.put_grant(GrantKind::Spent, hash, &spent, ttl).await {
+        Ok(()) | Err(Error::Conflict) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// A spent code or refresh token came back: someone holds a copy, so the tokens it led to are
+/// revoked (OAuth 2.1 §4.1.3 and §4.3.1).
+async fn revoke_family_of_spent(store: &dyn GrantStore, hash: &str) -> Result<()> {
+    let Some(spent) = store.get_grant(GrantKind::Spent, hash).await? else {
+        return Ok(());
+    };
+    let Some(family) = spent.family else {
+        return Ok(());
+    };
+    if let Some(current) = store.take_grant(GrantKind::Family, &family).await? {
+        if let Some(access_hash) = &current.access_hash {
+            store.delete_grant(GrantKind::Access, access_hash).await?;
+        }
+        if let Some(refresh_hash) = &current.refresh_hash {
+            store.delete_grant(GrantKind::Refresh, refresh_hash).await?;
+        }
+    }
+    tracing::warn!(client = %spent.client_id, "replayed code or refresh token; its token family is revoked");
+    Ok(())
 }
 
 async fn refresh(
@@ -197,10 +244,12 @@ async fn refresh(
     let hash = sha256_hex(token);
     // Peek first so another client's token is left alone; then take, which is the atomic
     // single-use step (a concurrent reuse loses here).
-    let peeked = store
-        .get_grant(GrantKind::Refresh, &hash)
-        .await?
-        .ok_or_else(|| invalid_grant("unknown, expired or already used refresh token"))?;
+    let Some(peeked) = store.get_grant(GrantKind::Refresh, &hash).await? else {
+        revoke_family_of_spent(store, &hash).await?;
+        return Err(invalid_grant(
+            "unknown, expired or already used refresh token",
+        ));
+    };
     if peeked.client_id != client.client_id {
         return Err(invalid_grant("refresh token was issued to another client"));
     }
@@ -223,7 +272,10 @@ async fn refresh(
             "scope exceeds the original grant",
         ));
     };
-    issue_tokens(store, config, &record, scopes).await
+    let family = record.family.clone().unwrap_or_else(random_token);
+    let tokens = issue_tokens(store, config, &record, scopes, &family).await?;
+    mark_spent(store, &hash, &record, &family, config.refresh_token_ttl).await?;
+    Ok(tokens)
 }
 
 async fn issue_tokens(
@@ -231,6 +283,7 @@ async fn issue_tokens(
     config: &McpAuthConfig,
     grant: &GrantRecord,
     scopes: Vec<String>,
+    family: &str,
 ) -> Result<TokenResponse> {
     let now = store.now_ms();
     let access = AccessToken::new(random_token());
@@ -246,6 +299,8 @@ async fn issue_tokens(
         redirect_uri: None,
         code_challenge: None,
         access_hash: None,
+        refresh_hash: None,
+        family: Some(family.to_owned()),
     };
     store
         .put_grant(
@@ -255,6 +310,7 @@ async fn issue_tokens(
             config.access_token_ttl,
         )
         .await?;
+    let refresh_hash = sha256_hex(refresh.secret());
     let refresh_record = GrantRecord {
         expires_at_ms: now.saturating_add(millis(config.refresh_token_ttl)),
         access_hash: Some(access_hash),
@@ -263,8 +319,20 @@ async fn issue_tokens(
     store
         .put_grant(
             GrantKind::Refresh,
-            &sha256_hex(refresh.secret()),
+            &refresh_hash,
             &refresh_record,
+            config.refresh_token_ttl,
+        )
+        .await?;
+    let family_record = GrantRecord {
+        refresh_hash: Some(refresh_hash),
+        ..refresh_record
+    };
+    store
+        .put_grant(
+            GrantKind::Family,
+            family,
+            &family_record,
             config.refresh_token_ttl,
         )
         .await?;

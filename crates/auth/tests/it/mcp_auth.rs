@@ -146,13 +146,6 @@ async fn full_flow_with_rotation_reuse_refusal_and_revocation() {
             .await
             .unwrap();
         assert_ne!(rotated.refresh_token, tokens.refresh_token);
-        assert_eq!(
-            oauth_code(
-                token_endpoint(&store, &config, &refresh_request(&client_id, &tokens), None).await
-            ),
-            OAuthErrorCode::InvalidGrant,
-            "{name}: reused refresh token"
-        );
 
         // Revoking the refresh token kills its access token too.
         assert!(
@@ -172,6 +165,13 @@ async fn full_flow_with_rotation_reuse_refusal_and_revocation() {
                 .validate_token(rotated.access_token.secret())
                 .await
                 .is_err()
+        );
+        assert_eq!(
+            oauth_code(
+                token_endpoint(&store, &config, &refresh_request(&client_id, &tokens), None).await
+            ),
+            OAuthErrorCode::InvalidGrant,
+            "{name}: reused refresh token"
         );
         assert_eq!(
             oauth_code(
@@ -698,4 +698,117 @@ async fn grant_store_outage_is_503_not_401() {
     .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+}
+
+#[tokio::test]
+async fn replaying_a_code_revokes_the_tokens_it_produced() {
+    on_both(|store, name| async move {
+        let (client_id, verifier, code) = authorized(&store).await;
+        let request = code_request(&client_id, &code, verifier.secret());
+        let tokens = token_endpoint(&store, &config(), &request, None)
+            .await
+            .unwrap();
+        let check = validator(store.clone(), config());
+        assert!(
+            check
+                .validate_token(tokens.access_token.secret())
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            oauth_code(token_endpoint(&store, &config(), &request, None).await),
+            OAuthErrorCode::InvalidGrant
+        );
+        assert!(
+            check
+                .validate_token(tokens.access_token.secret())
+                .await
+                .is_err(),
+            "{name}"
+        );
+        assert_eq!(
+            oauth_code(
+                token_endpoint(
+                    &store,
+                    &config(),
+                    &refresh_request(&client_id, &tokens),
+                    None
+                )
+                .await
+            ),
+            OAuthErrorCode::InvalidGrant
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn replaying_a_rotated_refresh_token_revokes_the_current_pair() {
+    on_both(|store, name| async move {
+        let (client_id, verifier, code) = authorized(&store).await;
+        let first = token_endpoint(
+            &store,
+            &config(),
+            &code_request(&client_id, &code, verifier.secret()),
+            None,
+        )
+        .await
+        .unwrap();
+        let second = token_endpoint(
+            &store,
+            &config(),
+            &refresh_request(&client_id, &first),
+            None,
+        )
+        .await
+        .unwrap();
+        let third = token_endpoint(
+            &store,
+            &config(),
+            &refresh_request(&client_id, &second),
+            None,
+        )
+        .await
+        .unwrap();
+        let check = validator(store.clone(), config());
+        assert!(
+            check
+                .validate_token(third.access_token.secret())
+                .await
+                .is_ok()
+        );
+        // An attacker replays the first refresh token: the live pair dies too.
+        assert_eq!(
+            oauth_code(
+                token_endpoint(
+                    &store,
+                    &config(),
+                    &refresh_request(&client_id, &first),
+                    None
+                )
+                .await
+            ),
+            OAuthErrorCode::InvalidGrant
+        );
+        assert!(
+            check
+                .validate_token(third.access_token.secret())
+                .await
+                .is_err(),
+            "{name}"
+        );
+        assert_eq!(
+            oauth_code(
+                token_endpoint(
+                    &store,
+                    &config(),
+                    &refresh_request(&client_id, &third),
+                    None
+                )
+                .await
+            ),
+            OAuthErrorCode::InvalidGrant
+        );
+    })
+    .await;
 }

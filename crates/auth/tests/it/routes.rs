@@ -252,10 +252,6 @@ async fn the_whole_flow_over_the_routes() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(tokens["token_type"], "Bearer");
-    // Reused code.
-    let (status, _, body) = h.post_form("/oauth/token", &code_form).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.contains("invalid_grant"));
 
     assert_eq!(h.mcp_call(&access).await.status(), StatusCode::OK);
 
@@ -272,13 +268,14 @@ async fn the_whole_flow_over_the_routes() {
     let (status, _, body) = h.post_form("/oauth/token", &borrowed).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let rotated: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let new_access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(h.mcp_call(new_access).await.status(), StatusCode::OK);
+    // Replaying the old one is refused (and, as a replay, revokes the family).
     let (status, _, body) = h.post_form("/oauth/token", &borrowed).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("invalid_grant"));
 
-    // Revoke the rotated refresh token: its access token dies with it.
-    let new_access = rotated["access_token"].as_str().unwrap();
-    assert_eq!(h.mcp_call(new_access).await.status(), StatusCode::OK);
+    // Revocation answers 200 (RFC 7009, even for a token already gone); the next call is 401.
     let (status, _, _) = h
         .post_form(
             "/oauth/revoke",
@@ -297,6 +294,10 @@ async fn the_whole_flow_over_the_routes() {
             .unwrap()
             .contains(r#"resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#)
     );
+    // Reused code: refused.
+    let (status, _, body) = h.post_form("/oauth/token", &code_form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("invalid_grant"));
 }
 
 #[tokio::test]
