@@ -90,6 +90,8 @@ pub enum OAuthErrorCode {
     UnauthorizedClient,
     /// `access_denied`: the user said no.
     AccessDenied,
+    /// `server_error` (authorization response).
+    ServerError,
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
     /// `unsupported_response_type`.
@@ -113,6 +115,7 @@ impl OAuthErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::AccessDenied => "access_denied",
+            Self::ServerError => "server_error",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
@@ -126,6 +129,7 @@ impl OAuthErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             Self::InvalidClient => 401,
+            Self::ServerError => 500,
             _ => 400,
         }
     }

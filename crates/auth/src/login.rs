@@ -131,10 +131,7 @@ pub fn salesforce_principal(tokens: &SalesforceTokens) -> String {
     format!("sf:{}", tokens.user_id)
 }
 
-/// Completes a login on the callback: takes the pending flow (unknown, reused or expired `state`
-/// is `invalid_request`-like [`Error::OAuth`]), exchanges the code with the flow's verifier and
-/// stores the connection under (principal, org id). `principal` chooses the principal from the
-/// tokens (usually [`salesforce_principal`]).
+/// Completes a login on the callback: [`take_pending_flow`], then [`finish_login`].
 pub async fn complete_login(
     flows: &dyn FlowStore,
     tokens_store: &dyn TokenStore,
@@ -142,6 +139,20 @@ pub async fn complete_login(
     params: &CallbackParams,
     principal: impl FnOnce(&SalesforceTokens) -> String + Send,
 ) -> Result<CompletedLogin> {
+    let flow = take_pending_flow(flows, params).await?;
+    let key = finish_login(tokens_store, salesforce, &flow, params, principal).await?;
+    Ok(CompletedLogin {
+        key,
+        mcp_request: flow.mcp_request,
+    })
+}
+
+/// Takes the pending flow named by the callback's `state` (spent whatever the callback says).
+/// An unknown, reused or expired `state` is an `invalid_request` [`Error::OAuth`].
+pub async fn take_pending_flow(
+    flows: &dyn FlowStore,
+    params: &CallbackParams,
+) -> Result<PendingFlow> {
     let state = params
         .state
         .as_deref()
@@ -150,11 +161,22 @@ pub async fn complete_login(
             crate::OAuthErrorCode::InvalidRequest,
             "missing state",
         ))?;
-    // The state is spent whatever the callback says.
-    let flow = flows.take_flow(state).await?.ok_or(Error::oauth(
+    flows.take_flow(state).await?.ok_or(Error::oauth(
         crate::OAuthErrorCode::InvalidRequest,
         "unknown, used or expired state",
-    ))?;
+    ))
+}
+
+/// Finishes a taken flow: maps a refusal (`error=access_denied`, …) to [`Error::Salesforce`],
+/// exchanges the code with the flow's verifier and stores the connection under (principal, org
+/// id). `principal` chooses the principal from the tokens (usually [`salesforce_principal`]).
+pub async fn finish_login(
+    tokens_store: &dyn TokenStore,
+    salesforce: &dyn SalesforceAuthorizer,
+    flow: &PendingFlow,
+    params: &CallbackParams,
+    principal: impl FnOnce(&SalesforceTokens) -> String + Send,
+) -> Result<ConnectionKey> {
     if let Some(error) = params.error.as_deref() {
         return Err(Error::Salesforce {
             kind: SalesforceErrorKind::from_code(error),
@@ -192,10 +214,7 @@ pub async fn complete_login(
     };
     tokens_store.upsert(&key, &connection).await?;
     tracing::info!(connection = %key.label(), "Salesforce connection stored");
-    Ok(CompletedLogin {
-        key,
-        mcp_request: flow.mcp_request,
-    })
+    Ok(key)
 }
 
 /// Disconnects: revokes the refresh token at Salesforce (which kills its access tokens), then

@@ -30,7 +30,8 @@ use super::token::{
 use super::{GrantStore as _, McpAuthConfig, PendingConsent};
 use crate::Error;
 use crate::login::{
-    CallbackParams, SalesforceAuthorizer, complete_login, salesforce_principal, start_login,
+    CallbackParams, SalesforceAuthorizer, finish_login, salesforce_principal, start_login,
+    take_pending_flow,
 };
 use crate::random::{random_token, sha256_hex};
 use crate::secret::ClientSecret;
@@ -317,17 +318,9 @@ impl OAuthRoutes {
         let Ok(params) = serde_urlencoded::from_str::<CallbackParams>(query) else {
             return plain(StatusCode::BAD_REQUEST, "malformed callback");
         };
-        let done = match complete_login(
-            &self.store,
-            &self.store,
-            self.salesforce.as_ref(),
-            &params,
-            salesforce_principal,
-        )
-        .await
-        {
-            Ok(done) => done,
-            Err(error @ (Error::OAuth { .. } | Error::Salesforce { .. })) => {
+        let flow = match take_pending_flow(&self.store, &params).await {
+            Ok(flow) => flow,
+            Err(error @ Error::OAuth { .. }) => {
                 return plain(
                     StatusCode::BAD_REQUEST,
                     &format!("Salesforce login failed: {error}"),
@@ -335,23 +328,59 @@ impl OAuthRoutes {
             }
             Err(error) => return server_error(&error),
         };
-        let Some(request) = done.mcp_request else {
-            return plain(
+        let finished = finish_login(
+            &self.store,
+            self.salesforce.as_ref(),
+            &flow,
+            &params,
+            salesforce_principal,
+        )
+        .await;
+        match (finished, flow.mcp_request) {
+            (Ok(key), Some(request)) => {
+                match issue_authorization_code(
+                    &self.store,
+                    &self.config,
+                    &request,
+                    key.principal(),
+                    Some(key.org_id()),
+                )
+                .await
+                {
+                    Ok((_, url)) => redirect(url.as_str()),
+                    Err(error) => server_error(&error),
+                }
+            }
+            (Ok(_), None) => plain(
                 StatusCode::OK,
                 "Connected to Salesforce. You can close this window.",
-            );
-        };
-        match issue_authorization_code(
-            &self.store,
-            &self.config,
-            &request,
-            done.key.principal(),
-            Some(done.key.org_id()),
-        )
-        .await
-        {
-            Ok((_, url)) => redirect(url.as_str()),
-            Err(error) => server_error(&error),
+            ),
+            // The MCP client is waiting on its redirect URI: tell it what happened there.
+            (Err(error), Some(request)) => {
+                let code = match &error {
+                    Error::Salesforce {
+                        kind: crate::SalesforceErrorKind::AccessDenied,
+                        ..
+                    } => crate::OAuthErrorCode::AccessDenied,
+                    _ => crate::OAuthErrorCode::ServerError,
+                };
+                tracing::warn!(%error, "Salesforce login failed");
+                match error_redirect(
+                    &request.redirect_uri,
+                    request.state.as_deref(),
+                    code,
+                    "Salesforce login failed",
+                    &self.config,
+                ) {
+                    Ok(url) => redirect(url.as_str()),
+                    Err(error) => server_error(&error),
+                }
+            }
+            (Err(error @ (Error::OAuth { .. } | Error::Salesforce { .. })), None) => plain(
+                StatusCode::BAD_REQUEST,
+                &format!("Salesforce login failed: {error}"),
+            ),
+            (Err(error), None) => server_error(&error),
         }
     }
 

@@ -435,3 +435,24 @@ async fn consent_is_required_bound_to_the_browser_and_single_use() {
     assert_eq!(back["error"], "access_denied");
     assert_eq!(back["state"], "s1");
 }
+
+#[tokio::test]
+async fn a_salesforce_refusal_is_reported_to_the_waiting_client() {
+    let h = Harness::new();
+    let (_, headers, page) = register_and_authorize(&h, "ChatGPT").await;
+    let (status, headers) = h.consent(&page, &headers, "allow").await;
+    assert_eq!(status, StatusCode::FOUND);
+    let to_salesforce = location(&headers);
+    let callback = format!(
+        "/oauth/salesforce/callback?error=access_denied&error_description=end-user+denied&state={}",
+        state_of(&to_salesforce)
+    );
+    let (status, headers, _) = h.get(&callback).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let to_client = location(&headers);
+    assert!(to_client.as_str().starts_with(REDIRECT));
+    let back = query(&to_client);
+    assert_eq!(back["error"], "access_denied");
+    assert_eq!(back["state"], "s1");
+    assert_eq!(back["iss"], "https://mcp.example.com");
+}
