@@ -1,0 +1,256 @@
+//! The bearer layer in front of the MCP endpoint: validates `Authorization: Bearer` (our token,
+//! not expired, audience = our resource, required scopes), attaches the
+//! [`AuthenticatedPrincipal`] to the request extensions, and otherwise answers 401 with
+//! `WWW-Authenticate: Bearer resource_metadata="…"`, 403 `insufficient_scope`, or 400 for a
+//! token in the query string (OAuth 2.1 forbids it). The token never goes further than here.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use tower::{Layer, Service};
+
+use super::{GrantKind, GrantStore, McpAuthConfig, scopes_within};
+use crate::random::sha256_hex;
+
+const MAX_TOKEN_LEN: usize = 512;
+
+/// Who is calling, attached to the request's extensions after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedPrincipal {
+    /// Our principal (the user).
+    pub principal: String,
+    /// The Salesforce org the grant is for, when chosen at authorization.
+    pub org_id: Option<String>,
+    /// The MCP client.
+    pub client_id: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// When the token expires, epoch milliseconds.
+    pub expires_at_ms: u64,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerRejection {
+    /// No credentials: 401 with the metadata pointer only.
+    Missing,
+    /// Malformed request, e.g. a token in the query string: 400 `invalid_request`.
+    InvalidRequest(&'static str),
+    /// Unknown, expired, or issued for another audience: 401 `invalid_token`.
+    InvalidToken(&'static str),
+    /// Valid but lacks scopes: 403 `insufficient_scope`.
+    InsufficientScope,
+    /// The grant store could not be asked: 503, so clients retry instead of re-authorizing.
+    Unavailable,
+}
+
+/// Validates bearer tokens against the grant store.
+#[derive(Clone)]
+pub struct BearerValidator {
+    store: Arc<dyn GrantStore>,
+    config: Arc<McpAuthConfig>,
+}
+
+impl std::fmt::Debug for BearerValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerValidator")
+            .field("resource", &self.config.resource())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BearerValidator {
+    /// A validator over `store` for the resource in `config`.
+    pub fn new(store: Arc<dyn GrantStore>, config: Arc<McpAuthConfig>) -> Self {
+        Self { store, config }
+    }
+
+    /// The bearer token of a request (header only; a query-string token is refused).
+    pub fn extract_token<B>(&self, request: &Request<B>) -> Result<String, BearerRejection> {
+        if let Some(query) = request.uri().query()
+            && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "access_token")
+        {
+            return Err(BearerRejection::InvalidRequest(
+                "access tokens are accepted only in the Authorization header",
+            ));
+        }
+        let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
+            return Err(BearerRejection::Missing);
+        };
+        if values.next().is_some() {
+            return Err(BearerRejection::InvalidRequest(
+                "more than one Authorization header",
+            ));
+        }
+        bearer_token(value)
+            .map(str::to_owned)
+            .ok_or(BearerRejection::InvalidToken(
+                "malformed bearer credentials",
+            ))
+    }
+
+    /// Validates one token: ours, unexpired, for our audience, with the required scopes.
+    pub async fn validate_token(
+        &self,
+        token: &str,
+    ) -> Result<AuthenticatedPrincipal, BearerRejection> {
+        let record = match self
+            .store
+            .get_grant(GrantKind::Access, &sha256_hex(token))
+            .await
+        {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(BearerRejection::InvalidToken("unknown or revoked token")),
+            Err(error) => {
+                tracing::error!(%error, "grant store unavailable while validating a bearer token");
+                return Err(BearerRejection::Unavailable);
+            }
+        };
+        if record.expires_at_ms <= self.store.now_ms() {
+            return Err(BearerRejection::InvalidToken("token expired"));
+        }
+        if record.resource != self.config.resource() {
+            return Err(BearerRejection::InvalidToken(
+                "token was issued for another resource",
+            ));
+        }
+        if !scopes_within(&self.config.required_scopes, &record.scopes) {
+            return Err(BearerRejection::InsufficientScope);
+        }
+        Ok(AuthenticatedPrincipal {
+            principal: record.principal,
+            org_id: record.org_id,
+            client_id: record.client_id,
+            scopes: record.scopes,
+            expires_at_ms: record.expires_at_ms,
+        })
+    }
+
+    /// The status and `WWW-Authenticate` value answering `rejection` (empty for 503).
+    pub fn challenge(&self, rejection: BearerRejection) -> (StatusCode, String) {
+        let metadata = format!(
+            "resource_metadata=\"{}\"",
+            self.config.resource_metadata_url()
+        );
+        let scope = format!("scope=\"{}\"", self.config.required_scopes.join(" "));
+        match rejection {
+            BearerRejection::Missing => (
+                StatusCode::UNAUTHORIZED,
+                format!("Bearer {metadata}, {scope}"),
+            ),
+            BearerRejection::InvalidRequest(description) => (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Bearer error=\"invalid_request\", error_description=\"{description}\", {metadata}"
+                ),
+            ),
+            BearerRejection::InvalidToken(description) => (
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{description}\", {metadata}, {scope}"
+                ),
+            ),
+            BearerRejection::InsufficientScope => (
+                StatusCode::FORBIDDEN,
+                format!("Bearer error=\"insufficient_scope\", {scope}, {metadata}"),
+            ),
+            BearerRejection::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
+        }
+    }
+}
+
+fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let value = value.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    let well_formed = scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && token.len() <= MAX_TOKEN_LEN
+        && token.trim_end_matches('=').bytes().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        });
+    well_formed.then_some(token)
+}
+
+/// The tower layer.
+#[derive(Debug, Clone)]
+pub struct BearerAuthLayer {
+    validator: BearerValidator,
+}
+
+impl BearerAuthLayer {
+    /// A layer validating with `validator`.
+    pub fn new(validator: BearerValidator) -> Self {
+        Self { validator }
+    }
+}
+
+impl<S> Layer<S> for BearerAuthLayer {
+    type Service = BearerAuth<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BearerAuth {
+            inner,
+            validator: self.validator.clone(),
+        }
+    }
+}
+
+/// The service made by [`BearerAuthLayer`]. Refusals carry an empty body (`ResBody::default()`);
+/// the `WWW-Authenticate` header says everything a client needs.
+#[derive(Debug, Clone)]
+pub struct BearerAuth<S> {
+    inner: S,
+    validator: BearerValidator,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for BearerAuth<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The clone that was polled ready serves this request; a fresh clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let validator = self.validator.clone();
+        Box::pin(async move {
+            let validated = match validator.extract_token(&request) {
+                Ok(token) => validator.validate_token(&token).await,
+                Err(rejection) => Err(rejection),
+            };
+            match validated {
+                Ok(principal) => {
+                    request.extensions_mut().insert(principal);
+                    inner.call(request).await
+                }
+                Err(rejection) => {
+                    let (status, challenge) = validator.challenge(rejection);
+                    let mut response = Response::new(ResBody::default());
+                    *response.status_mut() = status;
+                    if !challenge.is_empty()
+                        && let Ok(value) = HeaderValue::from_str(&challenge)
+                    {
+                        response
+                            .headers_mut()
+                            .insert(header::WWW_AUTHENTICATE, value);
+                    }
+                    Ok(response)
+                }
+            }
+        })
+    }
+}
