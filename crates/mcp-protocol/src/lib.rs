@@ -3,3 +3,21 @@
 //! prompt registries, and the Streamable HTTP (as a tower `Service`) and stdio transports.
 //!
 //! It never knows about Salesforce: any team can embed it for their own MCP server.
+
+pub mod context;
+pub mod dispatch;
+mod error;
+pub mod jsonrpc;
+pub mod registry;
+pub mod schema;
+pub mod server;
+
+pub use context::{LogLevel, RequestEnv, ToolContext};
+pub use dispatch::{Era, NotificationEffect, Outcome, SessionState};
+pub use error::Error;
+pub use jsonrpc::{ErrorObject, Message, Notification, Request, RequestId, Response};
+pub use registry::{
+    Prompt, PromptMessages, Resource, ResourceContents, ResourceError, Tool, ToolAnnotations,
+    ToolError, ToolOutput,
+};
+pub use server::{CacheScope, McpServer, McpServerBuilder};
