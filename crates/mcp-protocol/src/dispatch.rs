@@ -93,7 +93,20 @@ impl McpServer {
         session: Option<&SessionState>,
         env: RequestEnv,
     ) -> Outcome {
-        let Request { id, method, params } = req;
+        let Request {
+            id,
+            method,
+            mut params,
+        } = req;
+        // Moved out rather than cloned: arguments can be large and are needed by value.
+        let tool_args = if method == "tools/call" {
+            params
+                .as_mut()
+                .and_then(Value::as_object_mut)
+                .and_then(|o| o.remove("arguments"))
+        } else {
+            None
+        };
         let outcome = |era, payload: Result<Value, ErrorObject>| Outcome {
             response: Response {
                 id: Some(id.clone()),
@@ -117,7 +130,9 @@ impl McpServer {
                 log_level: meta.1,
                 client_caps: meta.0,
             };
-            let (payload, cancelled) = self.run(&method, params.as_ref(), &call, &env).await;
+            let (payload, cancelled) = self
+                .run(&method, params.as_ref(), tool_args, &call, &env)
+                .await;
             let mut o = outcome(
                 Era::Modern,
                 payload.map(|r| self.decorate_modern(&method, r)),
@@ -169,7 +184,9 @@ impl McpServer {
                     log_level: s.log_level,
                     client_caps: None,
                 };
-                let (payload, cancelled) = self.run(&method, params.as_ref(), &call, &env).await;
+                let (payload, cancelled) = self
+                    .run(&method, params.as_ref(), tool_args, &call, &env)
+                    .await;
                 let mut o = outcome(Era::Legacy, payload);
                 o.cancelled = cancelled;
                 o
@@ -265,7 +282,7 @@ impl McpServer {
             m.insert("resultType".into(), json!("complete"));
             let meta = m.entry("_meta").or_insert_with(|| json!({}));
             if let Value::Object(meta) = meta {
-                meta.insert(META_SERVER_INFO.into(), self.server_info());
+                meta.insert(META_SERVER_INFO.into(), self.inner.server_info.clone());
             }
             if matches!(
                 method,
@@ -288,6 +305,7 @@ impl McpServer {
         &self,
         method: &str,
         params: Option<&Value>,
+        tool_args: Option<Value>,
         call: &Call<'_>,
         env: &RequestEnv,
     ) -> (Result<Value, ErrorObject>, bool) {
@@ -312,7 +330,7 @@ impl McpServer {
                 self.list(&inner.templates, |t| &t.json, cursor(), "resourceTemplates")
             }
             "prompts/list" => self.list(&inner.prompts, |p| &p.json, cursor(), "prompts"),
-            "tools/call" => return self.call_tool(params, call, env).await,
+            "tools/call" => return self.call_tool(params, tool_args, call, env).await,
             "resources/read" => self.read_resource(params, call, env).await,
             "prompts/get" => self.get_prompt(params, call, env).await,
             _ => Err(ErrorObject::method_not_found(method)),
@@ -352,6 +370,7 @@ impl McpServer {
     async fn call_tool(
         &self,
         params: Option<&Value>,
+        args: Option<Value>,
         call: &Call<'_>,
         env: &RequestEnv,
     ) -> (Result<Value, ErrorObject>, bool) {
@@ -383,9 +402,9 @@ impl McpServer {
                 return (Err(e), false);
             }
         }
-        let args = match params.and_then(|p| p.get("arguments")) {
+        let args = match args {
             None | Some(Value::Null) => json!({}),
-            Some(a @ Value::Object(_)) => a.clone(),
+            Some(a @ Value::Object(_)) => a,
             Some(_) => {
                 return (
                     Err(ErrorObject::invalid_params("arguments must be an object")),
