@@ -21,6 +21,8 @@ pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion
 pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 /// `_meta` key carrying the modern per-request log level.
 pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+/// `_meta` key correlating subscription messages with their `subscriptions/listen` request.
+pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// `_meta` key carrying the server's identity on modern results.
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 
@@ -130,9 +132,12 @@ impl McpServer {
                 log_level: meta.1,
                 client_caps: meta.0,
             };
-            let (payload, cancelled) = self
-                .run(&method, params.as_ref(), tool_args, &call, &env)
-                .await;
+            let (payload, cancelled) = if method == "subscriptions/listen" {
+                self.listen(&id, params.as_ref(), &env).await
+            } else {
+                self.run(&method, params.as_ref(), tool_args, &call, &env)
+                    .await
+            };
             let mut o = outcome(
                 Era::Modern,
                 payload.map(|r| self.decorate_modern(&method, r)),
@@ -274,6 +279,47 @@ impl McpServer {
             caps.insert("logging".into(), json!({}));
         }
         Value::Object(caps)
+    }
+
+    /// `subscriptions/listen`: acknowledges the filter and holds the stream open until the
+    /// client cancels it or the server shuts subscriptions down (then answers gracefully).
+    /// Registries never change after build, so no change notifications exist to honour: the
+    /// acknowledged filter is empty, as the spec asks for unsupported types.
+    async fn listen(
+        &self,
+        id: &RequestId,
+        params: Option<&Value>,
+        env: &RequestEnv,
+    ) -> (Result<Value, ErrorObject>, bool) {
+        if !params
+            .and_then(|p| p.get("notifications"))
+            .is_some_and(Value::is_object)
+        {
+            return (
+                Err(ErrorObject::invalid_params(
+                    "subscriptions/listen needs params.notifications (an object)",
+                )),
+                false,
+            );
+        }
+        let sub_meta = json!({META_SUBSCRIPTION_ID: id});
+        if let Some(sink) = &env.sink {
+            let ack = Notification::new(
+                "notifications/subscriptions/acknowledged",
+                json!({"_meta": sub_meta, "notifications": {}}),
+            );
+            let _ = sink.send(ack).await;
+        }
+        tokio::select! {
+            () = env.cancel.cancelled() => (Err(ErrorObject::internal("Request cancelled")), true),
+            () = self.inner.subscriptions_closed.cancelled() => (Ok(json!({"_meta": sub_meta})), false),
+        }
+    }
+
+    /// Ends every open `subscriptions/listen` stream with a graceful final response (for
+    /// shutdown).
+    pub fn close_subscriptions(&self) {
+        self.inner.subscriptions_closed.cancel();
     }
 
     /// Adds `resultType`, server identity and (for cacheable results) caching hints.

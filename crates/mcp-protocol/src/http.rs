@@ -109,9 +109,11 @@ impl McpHttpService {
         }
     }
 
-    /// Ends open GET streams (call when shutting down so graceful shutdown can finish).
+    /// Ends open GET streams and `subscriptions/listen` streams (call when shutting down so
+    /// graceful shutdown can finish).
     pub fn close_streams(&self) {
         self.inner.streams_closed.cancel();
+        self.inner.server.close_subscriptions();
     }
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) version: String,
     /// `serverInfo` as JSON, computed once at build time.
     pub(crate) server_info: Value,
+    /// Fires when the server ends its subscription streams.
+    pub(crate) subscriptions_closed: tokio_util::sync::CancellationToken,
     pub(crate) instructions: Option<String>,
     pub(crate) page_size: usize,
     pub(crate) ttl_ms: u64,
@@ -88,6 +90,7 @@ impl McpServer {
                 title: None,
                 version: "0.0.0".into(),
                 server_info: Value::Null,
+                subscriptions_closed: tokio_util::sync::CancellationToken::new(),
                 instructions: None,
                 page_size: DEFAULT_PAGE_SIZE,
                 ttl_ms: 0,

@@ -542,3 +542,42 @@ async fn modern_http_transcript() {
 
     "#]].assert_eq(&t.text);
 }
+
+#[tokio::test]
+async fn subscriptions_listen_acknowledges_then_ends_gracefully_on_shutdown() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let svc = memory_service();
+    let req = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "subscriptions/listen")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body(
+            7,
+            "subscriptions/listen",
+            json!({"notifications": {"toolsListChanged": true}}),
+        ))))
+        .unwrap();
+    let resp = svc.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut body = resp.into_body();
+    let ack = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    svc.close_streams();
+    let rest = body.collect().await.unwrap().to_bytes();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ack),
+        String::from_utf8_lossy(&rest)
+    );
+    expect![[r#"
+        event: message
+        data: {"jsonrpc":"2.0","method":"notifications/subscriptions/acknowledged","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":7},"notifications":{}}}
+
+        event: message
+        data: {"jsonrpc":"2.0","id":7,"result":{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"echo-server","version":"1.0.0"},"io.modelcontextprotocol/subscriptionId":7},"resultType":"complete"}}
+
+    "#]].assert_eq(&text);
+}
