@@ -85,6 +85,15 @@ async fn modern_http_transcript() {
         json!({"name": "ask"}),
     )
     .await;
+    // Structured output is checked against the output schema in debug builds (tests).
+    call(
+        &mut t,
+        101,
+        "tools/call",
+        Some("bad_output"),
+        json!({"name": "bad_output"}),
+    )
+    .await;
     // Progress and per-request logs turn the response into an SSE stream.
     let mut slow = json!({"name": "slow", "arguments": {"steps": 2, "delay_ms": 1}});
     let mut p: Value = serde_json::from_str(&body(11, "tools/call", slow.clone())).unwrap();
@@ -337,6 +346,15 @@ async fn modern_http_transcript() {
         < 400
         < content-type: application/json
         < {"jsonrpc":"2.0","id":10,"error":{"code":-32021,"message":"Missing required client capability","data":{"requiredCapabilities":{"elicitation":{}}}}}
+
+        > POST
+        > mcp-protocol-version: 2026-07-28
+        > mcp-method: tools/call
+        > mcp-name: bad_output
+        > {"id":101,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"test","version":"1"},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"bad_output"}}
+        < 200
+        < content-type: application/json
+        < {"jsonrpc":"2.0","id":101,"error":{"code":-32603,"message":"tool bad_output returned output that does not match its output schema: /count: expected integer, got string"}}
 
         > POST
         > mcp-protocol-version: 2026-07-28
