@@ -383,14 +383,12 @@ impl HttpInner {
                 );
             }
         }
-        if let Message::Request(req) = &msg
-            && req.method == "initialize"
-        {
-            let Message::Request(req) = msg else {
-                return empty(StatusCode::ACCEPTED);
-            };
-            return self.initialize(req).await;
-        }
+        let msg = match msg {
+            Message::Request(req) if req.method == "initialize" => {
+                return self.initialize(req).await;
+            }
+            other => other,
+        };
         let session = match header_str(headers, SESSION_HEADER) {
             None => {
                 if let Message::Request(req) = msg
