@@ -1,0 +1,5 @@
+//! Integration tests of the webhooks crate: parsing, hardening, responses, verification, the
+//! Redis-backed stores and the intake end to end over a real socket.
+
+mod fixtures;
+mod soap;
