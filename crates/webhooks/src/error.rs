@@ -110,6 +110,10 @@ pub enum Error {
         /// Its capacity.
         capacity: usize,
     },
+    /// Another delivery of the same notification is being stored right now and may still fail:
+    /// this one must be retried later, not acknowledged.
+    #[error("another delivery of this notification is in progress")]
+    DeliveryInProgress,
     /// A Redis operation did not finish in time.
     #[error("store timed out after {0:?}")]
     StoreTimeout(Duration),
@@ -125,6 +129,7 @@ impl Error {
                 | Self::EventEncoding(_)
                 | Self::QueueFull { .. }
                 | Self::StoreTimeout(_)
+                | Self::DeliveryInProgress
         )
     }
 }

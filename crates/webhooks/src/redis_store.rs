@@ -1,0 +1,84 @@
+//! [`RedisStore`]: the pooled Redis connection, key prefix and operation timeout that the
+//! Redis-backed idempotency store and queue share.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
+
+use crate::Error;
+
+/// A Redis connection pool with a key prefix (every key this crate writes starts with it) and a
+/// timeout for each operation, so that a hung Redis turns into a 503 rather than a hung intake.
+#[derive(Clone)]
+pub struct RedisStore {
+    pool: Pool,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Default per-operation timeout.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// A pool for `url` (connections are opened lazily) whose keys start with `prefix`.
+    ///
+    /// # Errors
+    /// [`Error::StoreUnavailable`] when the URL is invalid.
+    pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, Error> {
+        let mut config = Config::from_url(url);
+        let mut pool = PoolConfig::new(32);
+        pool.timeouts = Timeouts {
+            wait: Some(Self::DEFAULT_TIMEOUT),
+            create: Some(Self::DEFAULT_TIMEOUT),
+            recycle: Some(Self::DEFAULT_TIMEOUT),
+        };
+        config.pool = Some(pool);
+        let pool = config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| Error::StoreUnavailable(e.to_string()))?;
+        Ok(Self {
+            pool,
+            prefix: prefix.into().into(),
+            timeout: Self::DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// Sets the per-operation timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub(crate) fn key(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    pub(crate) async fn connection(&self) -> Result<Connection, Error> {
+        self.timed(async { Ok(self.pool.get().await?) }).await
+    }
+
+    pub(crate) async fn timed<T>(
+        &self,
+        operation: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        tokio::time::timeout(self.timeout, operation)
+            .await
+            .map_err(|_| Error::StoreTimeout(self.timeout))?
+    }
+}
