@@ -285,7 +285,7 @@ fn parse_sobject<'a>(cursor: &mut Cursor<'a, '_>, open: &Open<'a>) -> Result<SOb
         SObjectFlavor::Partner => Ns::Partner,
     };
     let limit = cursor.limits().max_fields;
-    let mut fields = Vec::new();
+    let mut fields = Vec::with_capacity(16);
     if !open.empty {
         while let Some(field) = cursor.next_child(WHERE)? {
             if field.ns != field_ns {

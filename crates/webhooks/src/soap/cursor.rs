@@ -325,6 +325,15 @@ impl<'a, 'l> Cursor<'a, 'l> {
         let local = reborrow(self.input, start.local_name().into_inner());
         let mut xsi_nil = false;
         let mut xsi_type = None;
+        if start.attributes_raw().trim_ascii().is_empty() {
+            return Ok(Open {
+                ns,
+                local,
+                empty,
+                xsi_nil,
+                xsi_type,
+            });
+        }
         for attribute in start.attributes() {
             let attribute = attribute.map_err(xml_error)?;
             if attribute.key.as_namespace_binding().is_some() {
