@@ -5,6 +5,9 @@
 //! marks (`dedupe:{org15}:{notification}`) shared with [`crate::RedisIdempotencyStore`].
 //! `XADD` trims with `MAXLEN ~ max_len`: a cap against unbounded growth, which a backlog must
 //! never reach (Redis trims the oldest entries whether or not they were acknowledged).
+//!
+//! The ingest script touches dedupe keys it is not handed as `KEYS`: fine on a single Redis or
+//! a primary with replicas, not on Redis Cluster (which would need hash-tagged keys).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -17,22 +20,25 @@ use super::{DeadLetter, Delivery, EventQueue, FailOutcome, QueueLimits, truncate
 use crate::ingest::{Ingest, IngestOutcome};
 use crate::{BoxFuture, Error, Event, IdempotencyTtl, RedisStore};
 
-/// The atomic ingest: per event, unless its dedupe mark exists, `XADD` it and only then mark it
-/// done. Redis runs a script without interleaving, so the mark and the entry appear together;
-/// if `XADD` fails the script stops before marking, and the redelivery is taken as new.
-/// Returns per event 0 (enqueued), 1 (duplicate) or 2 (pending in a staged ingest).
+/// The atomic ingest: per event, mark it done with `SET NX` and, when it was not marked
+/// before, `XADD` it. Redis runs a script without interleaving, so the mark and the entry appear
+/// together; if `XADD` fails the mark is deleted again before the error is returned, so that the
+/// redelivery is taken as new. Returns per event 0 (enqueued), 1 (duplicate) or 2 (pending in a
+/// staged ingest).
 static INGEST: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local out = {}
 for i = 4, #ARGV, 2 do
   local key = ARGV[1] .. ARGV[i]
-  local state = redis.call('GET', key)
-  if not state then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[i + 1])
-    redis.call('SET', key, 'done', 'EX', ARGV[2])
+  if redis.call('SET', key, 'done', 'NX', 'EX', ARGV[2]) then
+    local added = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[i + 1])
+    if type(added) == 'table' and added.err then
+      redis.call('DEL', key)
+      return added
+    end
     out[#out + 1] = 0
-  elseif state == 'done' then
+  elseif redis.call('GET', key) == 'done' then
     out[#out + 1] = 1
   else
     out[#out + 1] = 2

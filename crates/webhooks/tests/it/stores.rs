@@ -228,3 +228,53 @@ async fn redis_atomic_ingest_dedupes_and_enqueues_once() {
     );
     assert!(redis.keys().iter().all(|k| k.starts_with(redis.prefix())));
 }
+
+#[tokio::test]
+async fn redis_atomic_ingest_marks_nothing_when_xadd_fails() {
+    let redis = TestRedis::shared();
+    let queue = RedisStreamQueue::new(
+        RedisStore::new(redis.url(), redis.prefix()).unwrap(),
+        StreamConfig::default(),
+    );
+    // Make XADD fail (WRONGTYPE) by occupying the stream's key with a string.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    redis::cmd("SET")
+        .arg(queue.stream_key())
+        .arg("not a stream")
+        .query::<()>(&mut connection)
+        .unwrap();
+    let batch = events(0, 3);
+    assert!(matches!(
+        queue.ingest(&batch).await,
+        Err(Error::StoreUnavailable(_))
+    ));
+    assert!(
+        redis.keys().iter().all(|k| !k.contains("dedupe")),
+        "{:?}",
+        redis.keys()
+    );
+    // Once the queue works again, the redelivery is new, and stored once.
+    redis::cmd("DEL")
+        .arg(queue.stream_key())
+        .query::<()>(&mut connection)
+        .unwrap();
+    assert_eq!(
+        queue.ingest(&batch).await.unwrap(),
+        IngestOutcome {
+            enqueued: 3,
+            duplicates: 0
+        }
+    );
+    assert_eq!(
+        queue.ingest(&batch).await.unwrap(),
+        IngestOutcome {
+            enqueued: 0,
+            duplicates: 3
+        }
+    );
+    assert_eq!(
+        queue.receive("c", 10, Duration::ZERO).await.unwrap().len(),
+        3
+    );
+}
