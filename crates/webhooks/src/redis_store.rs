@@ -28,6 +28,9 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// Default number of pooled connections.
+    pub const DEFAULT_POOL_SIZE: usize = 32;
+
     /// Default per-operation timeout.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -36,8 +39,20 @@ impl RedisStore {
     /// # Errors
     /// [`Error::StoreUnavailable`] when the URL is invalid.
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, Error> {
+        Self::with_pool_size(url, prefix, Self::DEFAULT_POOL_SIZE)
+    }
+
+    /// Like [`new`](Self::new) with at most `max_connections` pooled connections.
+    ///
+    /// # Errors
+    /// [`Error::StoreUnavailable`] when the URL is invalid.
+    pub fn with_pool_size(
+        url: &str,
+        prefix: impl Into<String>,
+        max_connections: usize,
+    ) -> Result<Self, Error> {
         let mut config = Config::from_url(url);
-        let mut pool = PoolConfig::new(32);
+        let mut pool = PoolConfig::new(max_connections.max(1));
         pool.timeouts = Timeouts {
             wait: Some(Self::DEFAULT_TIMEOUT),
             create: Some(Self::DEFAULT_TIMEOUT),
@@ -63,6 +78,10 @@ impl RedisStore {
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub(crate) fn key(&self, suffix: &str) -> String {

@@ -183,7 +183,7 @@ impl RedisStreamQueue {
         }
         command.arg("STREAMS").arg(&self.stream).arg(">");
         let reply: Option<StreamReadReply> = tokio::time::timeout(
-            wait + RedisStore::DEFAULT_TIMEOUT,
+            wait + self.redis.timeout(),
             command.query_async(&mut connection),
         )
         .await
