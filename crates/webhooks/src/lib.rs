@@ -22,8 +22,8 @@ pub use idempotency::{
 pub use ingest::{Ingest, IngestOutcome, StagedIngest};
 pub use intake::{Intake, IntakeMetrics, IntakeMetricsSnapshot};
 pub use queue::{
-    DeadLetter, Delivery, EventQueue, FailOutcome, MemoryEventQueue, QueueLimits, RedisStreamQueue,
-    StreamConfig,
+    BatchedRedisIngest, DeadLetter, Delivery, EventQueue, FailOutcome, MemoryEventQueue,
+    QueueLimits, RedisStreamQueue, StreamConfig,
 };
 pub use redis_store::RedisStore;
 pub use soap::{FieldValue, Limits, Notification, OutboundMessage, SObject, SessionId, parse};

@@ -6,6 +6,7 @@
 //! consumer died is handed to another by [`EventQueue::reclaim`]. Consumers must therefore make
 //! their side effects idempotent (keyed by the event's notification id).
 
+mod batch;
 mod memory;
 mod redis;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch::BatchedRedisIngest;
 pub use memory::MemoryEventQueue;
 pub use redis::{RedisStreamQueue, StreamConfig};
 

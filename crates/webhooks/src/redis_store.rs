@@ -2,18 +2,25 @@
 //! Redis-backed idempotency store and queue share.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
+use redis::aio::MultiplexedConnection;
 
 use crate::Error;
 
 /// A Redis connection pool with a key prefix (every key this crate writes starts with it) and a
 /// timeout for each operation, so that a hung Redis turns into a 503 rather than a hung intake.
+///
+/// Non-blocking commands share one multiplexed connection taken from the pool (concurrent
+/// requests are pipelined on it, and a pooled connection would cost a `PING` round trip per
+/// checkout); it is dropped on the first error and replaced on the next use. Blocking reads
+/// (`XREADGROUP … BLOCK`) use pooled connections of their own.
 #[derive(Clone)]
 pub struct RedisStore {
     pool: Pool,
+    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
     prefix: Arc<str>,
     timeout: Duration,
 }
@@ -64,6 +71,7 @@ impl RedisStore {
             .map_err(|e| Error::StoreUnavailable(e.to_string()))?;
         Ok(Self {
             pool,
+            shared: Arc::default(),
             prefix: prefix.into().into(),
             timeout: Self::DEFAULT_TIMEOUT,
         })
@@ -88,16 +96,37 @@ impl RedisStore {
         format!("{}{suffix}", self.prefix)
     }
 
-    pub(crate) async fn connection(&self) -> Result<Connection, Error> {
+    /// The shared multiplexed connection, (re)connecting through the pool when there is none.
+    pub(crate) async fn connection(&self) -> Result<MultiplexedConnection, Error> {
+        if let Some(connection) = self.lock_shared().clone() {
+            return Ok(connection);
+        }
+        let connection = Connection::take(self.dedicated_connection().await?);
+        *self.lock_shared() = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// A pooled connection for one caller (for blocking commands).
+    pub(crate) async fn dedicated_connection(&self) -> Result<Connection, Error> {
         self.timed(async { Ok(self.pool.get().await?) }).await
+    }
+
+    fn lock_shared(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) async fn timed<T>(
         &self,
         operation: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        tokio::time::timeout(self.timeout, operation)
+        let result = tokio::time::timeout(self.timeout, operation)
             .await
-            .map_err(|_| Error::StoreTimeout(self.timeout))?
+            .map_err(|_| Error::StoreTimeout(self.timeout))
+            .and_then(|result| result);
+        if let Err(Error::StoreTimeout(_) | Error::StoreUnavailable(_)) = &result {
+            // The connection may be broken: the next operation connects afresh.
+            *self.lock_shared() = None;
+        }
+        result
     }
 }

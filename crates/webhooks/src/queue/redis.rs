@@ -168,7 +168,7 @@ impl RedisStreamQueue {
         max: usize,
         wait: Duration,
     ) -> Result<Vec<StreamId>, Error> {
-        let mut connection = self.redis.connection().await?;
+        let mut connection = self.redis.dedicated_connection().await?;
         let mut command = redis::cmd("XREADGROUP");
         command
             .arg("GROUP")
@@ -473,37 +473,67 @@ impl EventQueue for RedisStreamQueue {
     }
 }
 
+impl RedisStreamQueue {
+    /// The dedupe key and JSON payload of each event, as the ingest script takes them.
+    pub(crate) fn encode(events: &[Event]) -> Result<Vec<(String, String)>, Error> {
+        events
+            .iter()
+            .map(|event| {
+                let payload = serde_json::to_string(event)
+                    .map_err(|e| Error::EventEncoding(e.to_string()))?;
+                Ok((event.dedupe_key(), payload))
+            })
+            .collect()
+    }
+
+    /// Runs the ingest script once over these (dedupe key, payload) pairs; a code per pair.
+    pub(crate) async fn ingest_encoded<'i>(
+        &self,
+        items: impl Iterator<Item = &'i (String, String)>,
+    ) -> Result<Vec<u8>, Error> {
+        let mut invocation = INGEST.prepare_invoke();
+        invocation
+            .key(&self.stream)
+            .arg(&self.dedupe_prefix)
+            .arg(self.ttl.done().as_secs())
+            .arg(self.limits.max_len);
+        for (key, payload) in items {
+            invocation.arg(key).arg(payload);
+        }
+        let mut connection = self.redis.connection().await?;
+        self.redis
+            .timed(async { Ok(invocation.invoke_async(&mut connection).await?) })
+            .await
+    }
+
+    /// A message's outcome from its script codes.
+    pub(crate) fn outcome(codes: &[u8]) -> Result<IngestOutcome, Error> {
+        let mut outcome = IngestOutcome::default();
+        for code in codes {
+            match code {
+                0 => outcome.enqueued += 1,
+                1 => outcome.duplicates += 1,
+                _ => return Err(Error::DeliveryInProgress),
+            }
+        }
+        Ok(outcome)
+    }
+}
+
 impl Ingest for RedisStreamQueue {
     fn ingest<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
         Box::pin(async move {
             if events.is_empty() {
                 return Ok(IngestOutcome::default());
             }
-            let mut invocation = INGEST.prepare_invoke();
-            invocation
-                .key(&self.stream)
-                .arg(&self.dedupe_prefix)
-                .arg(self.ttl.done().as_secs())
-                .arg(self.limits.max_len);
-            for event in events {
-                let payload = serde_json::to_string(event)
-                    .map_err(|e| Error::EventEncoding(e.to_string()))?;
-                invocation.arg(event.dedupe_key()).arg(payload);
+            let items = Self::encode(events)?;
+            let codes = self.ingest_encoded(items.iter()).await?;
+            if codes.len() != items.len() {
+                return Err(Error::StoreUnavailable(
+                    "short reply from the ingest script".to_owned(),
+                ));
             }
-            let mut connection = self.redis.connection().await?;
-            let codes: Vec<u8> = self
-                .redis
-                .timed(async { Ok(invocation.invoke_async(&mut connection).await?) })
-                .await?;
-            let mut outcome = IngestOutcome::default();
-            for code in codes {
-                match code {
-                    0 => outcome.enqueued += 1,
-                    1 => outcome.duplicates += 1,
-                    _ => return Err(Error::DeliveryInProgress),
-                }
-            }
-            Ok(outcome)
+            Self::outcome(&codes)
         })
     }
 }

@@ -278,3 +278,65 @@ async fn redis_atomic_ingest_marks_nothing_when_xadd_fails() {
         3
     );
 }
+
+#[tokio::test]
+async fn batched_redis_ingest_answers_each_message_on_its_own() {
+    let redis = TestRedis::shared();
+    let queue = RedisStreamQueue::new(
+        RedisStore::new(redis.url(), redis.prefix()).unwrap(),
+        StreamConfig::default(),
+    );
+    let ingest = Arc::new(webhooks::BatchedRedisIngest::spawn(queue.clone(), 50));
+    // 40 concurrent messages of 5 notifications, each overlapping the previous by 2.
+    let tasks: Vec<_> = (0..40)
+        .map(|m| {
+            let ingest = ingest.clone();
+            tokio::spawn(async move { ingest.ingest(&events(m * 3, 5)).await.unwrap() })
+        })
+        .collect();
+    let mut total = IngestOutcome::default();
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        assert_eq!(outcome.enqueued + outcome.duplicates, 5);
+        total.enqueued += outcome.enqueued;
+        total.duplicates += outcome.duplicates;
+    }
+    assert_eq!(
+        total,
+        IngestOutcome {
+            enqueued: 40 * 3 + 2,
+            duplicates: 39 * 2
+        }
+    );
+    assert_eq!(
+        queue
+            .receive("c", 1_000, Duration::ZERO)
+            .await
+            .unwrap()
+            .len(),
+        122
+    );
+}
+
+#[tokio::test]
+async fn batched_redis_ingest_reports_an_outage() {
+    let mut redis = TestRedis::private();
+    let store = RedisStore::new(redis.url(), redis.prefix())
+        .unwrap()
+        .with_timeout(Duration::from_millis(500));
+    let queue = RedisStreamQueue::new(store, StreamConfig::default());
+    let ingest = webhooks::BatchedRedisIngest::spawn(queue.clone(), 100);
+    redis.stop();
+    assert!(matches!(
+        ingest.ingest(&events(0, 2)).await,
+        Err(Error::StoreUnavailable(_))
+    ));
+    redis.start();
+    assert_eq!(
+        ingest.ingest(&events(0, 2)).await.unwrap(),
+        IngestOutcome {
+            enqueued: 2,
+            duplicates: 0
+        }
+    );
+}
