@@ -351,3 +351,15 @@ fn fuzz_seed_corpus_stays_meaningful() {
     }
     assert_eq!(parsed, 4);
 }
+
+#[test]
+fn a_record_without_data_is_an_empty_sobject() {
+    // A record deleted before delivery arrives without field data.
+    let note = r#"<Notification><Id>04l1N00000HVEMpQAP</Id><sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"/></Notification>"#;
+    let xml = envelope(ORG, note);
+    let m = parse_ok(&xml);
+    let sobject = &m.notifications[0].sobject;
+    assert_eq!(sobject.object_type, "Lead");
+    assert!(sobject.fields.is_empty());
+    assert_eq!(sobject.record_id(), None);
+}
