@@ -1,0 +1,247 @@
+//! Authenticity checks: the organization allow-list (15- or 18-character ids), the optional
+//! secret path token (constant-time), and an optional hook to check the session id with
+//! Salesforce. This crate never calls Salesforce itself: a [`SessionVerifier`] is supplied by
+//! whoever composes the intake.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+
+use crate::error::quote;
+use crate::{Error, OutboundMessage, SessionId};
+
+/// The organizations whose messages are accepted, compared on the case-sensitive 15-character
+/// form so that either form matches either form.
+#[derive(Debug, Clone, Default)]
+pub struct OrgAllowList {
+    orgs: HashSet<String>,
+}
+
+impl OrgAllowList {
+    /// An allow-list from 15- or 18-character organization ids.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for an id that is neither, or whose 18-character checksum is wrong.
+    pub fn new<I, S>(ids: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let orgs = ids
+            .into_iter()
+            .map(|id| {
+                canonical_id(id.as_ref())
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::InvalidValue {
+                        element: "allowed organization",
+                        reason: format!(
+                            "{:?} is not a valid 15- or 18-character id",
+                            quote(id.as_ref())
+                        ),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { orgs })
+    }
+
+    /// Whether the org may send messages (an invalid id or checksum is never allowed).
+    pub fn allows(&self, organization_id: &str) -> bool {
+        canonical_id(organization_id).is_some_and(|id| self.orgs.contains(id))
+    }
+
+    /// Number of organizations allowed.
+    pub fn len(&self) -> usize {
+        self.orgs.len()
+    }
+
+    /// True when nothing is allowed (every message is refused).
+    pub fn is_empty(&self) -> bool {
+        self.orgs.is_empty()
+    }
+}
+
+/// The 15-character form of a valid id: 15 alphanumerics, or 18 whose last 3 are the checksum.
+fn canonical_id(id: &str) -> Option<&str> {
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match id.len() {
+        15 => Some(id),
+        18 => {
+            let (short, suffix) = id.split_at(15);
+            (id_checksum(short) == *suffix.as_bytes()).then_some(short)
+        }
+        _ => None,
+    }
+}
+
+/// The 3-character checksum of a 15-character id: for each group of 5 characters, bit j is set
+/// when character j is an upper-case letter, and the 5-bit value indexes `A`–`Z`, `0`–`5`.
+/// (Kept private and alone: the shared id module of `salesforce-core` will replace it.)
+fn id_checksum(short: &str) -> [u8; 3] {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    let mut out = [b'A'; 3];
+    for (slot, chunk) in out.iter_mut().zip(short.as_bytes().chunks(5)) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_uppercase())
+            .fold(0usize, |acc, (j, _)| acc | (1 << j));
+        *slot = ALPHABET.get(bits).copied().unwrap_or(b'A');
+    }
+    out
+}
+
+/// A secret path segment (`/webhooks/salesforce/outbound/{action}/{token}`) compared in constant
+/// time. It never prints.
+#[derive(Clone)]
+pub struct PathToken(String);
+
+impl PathToken {
+    /// Wraps the configured token.
+    pub fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    /// Constant-time comparison with a presented token.
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for PathToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PathToken([redacted])")
+    }
+}
+
+/// The future a [`SessionVerifier`] returns.
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
+/// Checks a message's session id with Salesforce (for actions that "send session id"), e.g. by
+/// calling the partner URL's userinfo with it and comparing the organization. Implemented
+/// outside this crate, which never calls Salesforce.
+pub trait SessionVerifier: Send + Sync {
+    /// `Ok(())` when `session_id` is a live session of `organization_id`; otherwise
+    /// [`Error::SessionRefused`] (or [`Error::StoreUnavailable`] when Salesforce could not be
+    /// asked, so that the message is retried rather than refused).
+    fn verify<'a>(
+        &'a self,
+        organization_id: &'a str,
+        partner_url: &'a str,
+        session_id: Option<&'a SessionId>,
+    ) -> VerifyFuture<'a>;
+}
+
+/// Everything that decides whether a message is authentic.
+#[derive(Clone)]
+pub struct Verifier {
+    allow_list: OrgAllowList,
+    path_token: Option<PathToken>,
+    session: Option<Arc<dyn SessionVerifier>>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("allow_list", &self.allow_list)
+            .field("path_token", &self.path_token)
+            .field("session", &self.session.is_some())
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier with only the allow-list.
+    pub fn new(allow_list: OrgAllowList) -> Self {
+        Self {
+            allow_list,
+            path_token: None,
+            session: None,
+        }
+    }
+
+    /// Requires this secret token as a path segment.
+    pub fn with_path_token(mut self, token: PathToken) -> Self {
+        self.path_token = Some(token);
+        self
+    }
+
+    /// Checks each message's session id with this hook.
+    pub fn with_session_verifier(mut self, verifier: Arc<dyn SessionVerifier>) -> Self {
+        self.session = Some(verifier);
+        self
+    }
+
+    /// Whether a path token is required.
+    pub fn requires_path_token(&self) -> bool {
+        self.path_token.is_some()
+    }
+
+    /// Checks the token presented in the path (if one is configured).
+    ///
+    /// # Errors
+    /// [`Error::BadPathToken`] when one is required and missing or wrong.
+    pub fn check_path_token(&self, presented: Option<&str>) -> Result<(), Error> {
+        match (&self.path_token, presented) {
+            (None, _) => Ok(()),
+            (Some(token), Some(presented)) if token.matches(presented) => Ok(()),
+            (Some(_), _) => Err(Error::BadPathToken),
+        }
+    }
+
+    /// Checks the organization, then (if configured) the session id.
+    ///
+    /// # Errors
+    /// [`Error::OrganizationNotAllowed`], or what the [`SessionVerifier`] returns.
+    pub async fn check_message(&self, message: &OutboundMessage<'_>) -> Result<(), Error> {
+        if !self.allow_list.allows(&message.organization_id) {
+            return Err(Error::OrganizationNotAllowed(quote(
+                &message.organization_id,
+            )));
+        }
+        if let Some(session) = &self.session {
+            session
+                .verify(
+                    &message.organization_id,
+                    &message.partner_url,
+                    message.session_id.as_ref(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_matches_the_reference_vectors() {
+        assert_eq!(&id_checksum("001M000000qfPyS"), b"IAU");
+        assert_eq!(&id_checksum("a0RE000000IJmcN"), b"MAT");
+    }
+
+    #[test]
+    fn canonical_form() {
+        assert_eq!(canonical_id("001M000000qfPySIAU"), Some("001M000000qfPyS"));
+        assert_eq!(canonical_id("001M000000qfPyS"), Some("001M000000qfPyS"));
+        assert_eq!(canonical_id("001M000000qfPySIAV"), None);
+        assert_eq!(canonical_id("001M000000qfPy"), None);
+        assert_eq!(canonical_id("001M000000qfPy!"), None);
+        assert_eq!(canonical_id("é01M000000qfPyS"), None);
+    }
+
+    #[test]
+    fn token_never_prints() {
+        assert_eq!(
+            format!("{:?}", PathToken::new("s3cret".into())),
+            "PathToken([redacted])"
+        );
+    }
+}
