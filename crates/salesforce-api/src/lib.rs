@@ -5,3 +5,33 @@
 //!
 //! It receives access through a small trait (instance URL, access token, a way to ask for a fresh
 //! one). It never knows about MCP, HTTP servers or where tokens are stored.
+
+mod access;
+mod bulk;
+mod client;
+mod describe;
+mod error;
+mod names;
+mod query;
+mod resilience;
+mod sobjects;
+mod usage;
+
+pub use access::{Access, AccessProvider, StaticAccess};
+pub use bulk::{
+    BulkProgress, FailedRow, IngestOperation, IngestOutcome, IngestRequest, JobInfo, JobKind, JobState,
+    MAX_UPLOAD_BYTES, PollPolicy, SuccessRow,
+};
+pub use client::{ApiVersion, Client, ClientBuilder, DEFAULT_API_VERSION, http_client};
+pub use describe::{
+    ChildRelationship, DescribeCache, FieldDescribe, FlowResult, GlobalDescribe, LimitValue, Limits,
+    ObjectDescribe, ObjectSummary, PicklistValue,
+};
+pub use error::{ApiErrorItem, Error, ErrorClass};
+pub use query::{Attributes, QueryCursor, QueryOptions, QueryPage, Record};
+pub use resilience::{BreakerConfig, BreakerState, CircuitBreaker, RateLimit, RetryPolicy};
+pub use sobjects::{
+    COLLECTION_CHUNK, COMPOSITE_LIMIT, CollectionResult, CompositeSubrequest, CompositeSubresponse,
+    CreateResult, UpsertResult,
+};
+pub use usage::{ApiUsage, UsageSnapshot, parse_api_usage};
