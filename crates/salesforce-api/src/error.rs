@@ -92,7 +92,7 @@ pub enum Error {
     InvalidRequest(String),
     /// A SOQL text or identifier was refused by the grammar.
     #[error(transparent)]
-    Soql(#[from] salesforce_core::Error),
+    Soql(#[from] salesforce_core::soql::SoqlError),
 }
 
 impl Error {
