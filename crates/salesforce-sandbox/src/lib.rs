@@ -5,6 +5,7 @@
 //! MCP crate, so that testing the client against it tests two implementations against each other.
 
 pub mod clock;
+pub mod dataset;
 mod error;
 pub mod schema;
 pub mod store;

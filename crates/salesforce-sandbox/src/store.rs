@@ -235,22 +235,60 @@ impl OrgData {
         Ok(())
     }
 
+    /// How to stamp new records of `object`; build once and reuse for many inserts.
+    pub fn insert_plan(&self, object: ObjectIdx) -> Option<InsertPlan> {
+        let def = self.schema.object_at(object)?;
+        let idx = |name: &str| def.field_index(name);
+        Some(InsertPlan {
+            object,
+            derivation: Derivation::for_object(def),
+            created_date: idx("CreatedDate"),
+            created_by: idx("CreatedById"),
+            owner: idx("OwnerId"),
+            last_modified_date: idx("LastModifiedDate"),
+            last_modified_by: idx("LastModifiedById"),
+            system_modstamp: idx("SystemModstamp"),
+            case_number: (def.name == "Case").then(|| idx("CaseNumber")).flatten(),
+            time_zone: (def.name == "User")
+                .then(|| idx("TimeZoneSidKey"))
+                .flatten(),
+            defaults: def
+                .fields()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| Some((i, Value::text(f.default_picklist_value()?))))
+                .collect(),
+        })
+    }
+
     /// Inserts a record the caller built and validated (the dataset generator's fast path):
-    /// fills audit fields, owner, derived fields and the case number, then appends it.
+    /// fills audit fields, owner, defaults, derived fields and the case number, then appends it.
+    /// Values already set (e.g. a back-dated `CreatedDate`) are kept.
     pub fn insert_record(
         &mut self,
         object: ObjectIdx,
+        record: Record,
+        user: RecordId,
+        now: DateTime<Utc>,
+    ) -> RecordId {
+        match self.insert_plan(object) {
+            Some(plan) => self.insert_planned(&plan, record, user, now),
+            None => record.id,
+        }
+    }
+
+    /// [`OrgData::insert_record`] with a plan from [`OrgData::insert_plan`].
+    pub fn insert_planned(
+        &mut self,
+        plan: &InsertPlan,
         mut record: Record,
         user: RecordId,
         now: DateTime<Utc>,
     ) -> RecordId {
-        let Some(def) = self.schema.object_at(object) else {
-            return record.id;
-        };
-        let derivation = Derivation::for_object(def);
-        self.stamp_new(object, &mut record, user, now, &derivation, &|_| true);
+        let given: Vec<FieldIdx> = record.values().map(|(idx, _)| idx).collect();
+        self.stamp_new(plan, &mut record, user, now, &|idx| given.contains(&idx));
         let id = record.id;
-        if let Some(table) = self.tables.get_mut(object) {
+        if let Some(table) = self.tables.get_mut(plan.object) {
             table.push(record);
         }
         id
@@ -258,51 +296,55 @@ impl OrgData {
 
     fn stamp_new(
         &mut self,
-        object: ObjectIdx,
+        plan: &InsertPlan,
         record: &mut Record,
         user: RecordId,
         now: DateTime<Utc>,
-        derivation: &Derivation,
         explicit: &dyn Fn(FieldIdx) -> bool,
     ) {
-        let Some(def) = self.schema.object_at(object) else {
-            return;
-        };
-        let set_if_null = |record: &mut Record, name: &str, value: Value| {
-            if let Some(idx) = def.field_index(name)
+        let set_if_null = |record: &mut Record, idx: Option<FieldIdx>, value: Value| {
+            if let Some(idx) = idx
                 && record.get(idx).is_null()
             {
                 record.set(idx, value);
             }
         };
-        set_if_null(record, "CreatedDate", Value::DateTime(now));
-        set_if_null(record, "CreatedById", Value::Id(user));
-        set_if_null(record, "OwnerId", Value::Id(user));
-        if let Some(idx) = def.field_index("CreatedDate") {
-            let created = record.get(idx).clone();
-            set_if_null(record, "LastModifiedDate", created.clone());
-            set_if_null(record, "SystemModstamp", created);
+        set_if_null(record, plan.created_date, Value::DateTime(now));
+        set_if_null(record, plan.created_by, Value::Id(user));
+        set_if_null(record, plan.owner, Value::Id(user));
+        let created = plan
+            .created_date
+            .map_or(Value::DateTime(now), |i| record.get(i).clone());
+        set_if_null(record, plan.last_modified_date, created.clone());
+        set_if_null(record, plan.system_modstamp, created);
+        set_if_null(record, plan.last_modified_by, Value::Id(user));
+        for (idx, value) in &plan.defaults {
+            set_if_null(record, Some(*idx), value.clone());
         }
-        set_if_null(record, "LastModifiedById", Value::Id(user));
-        for (idx, field) in def.fields().iter().enumerate() {
-            if record.get(idx).is_null()
-                && let Some(default) = field.default_picklist_value()
-            {
-                record.set(idx, Value::text(default));
-            }
-        }
-        if def.name == "User" {
-            set_if_null(record, "TimeZoneSidKey", Value::text("America/Los_Angeles"));
-        }
-        let case_number = (def.name == "Case").then_some(self.next_case_number);
-        derivation.apply(record, None, explicit, now);
-        if let Some(n) = case_number {
-            if let Some(idx) = def.field_index("CaseNumber") {
-                record.set(idx, Value::text(&format!("{n:08}")));
-            }
+        set_if_null(record, plan.time_zone, Value::text("America/Los_Angeles"));
+        plan.derivation.apply(record, None, explicit, now);
+        if let Some(idx) = plan.case_number {
+            record.set(idx, Value::text(&format!("{:08}", self.next_case_number)));
             self.next_case_number += 1;
         }
     }
+}
+
+/// Field positions for stamping new records of one object, computed once (see
+/// [`OrgData::insert_plan`]).
+#[derive(Debug, Clone)]
+pub struct InsertPlan {
+    object: ObjectIdx,
+    derivation: Derivation,
+    created_date: Option<FieldIdx>,
+    created_by: Option<FieldIdx>,
+    owner: Option<FieldIdx>,
+    last_modified_date: Option<FieldIdx>,
+    last_modified_by: Option<FieldIdx>,
+    system_modstamp: Option<FieldIdx>,
+    case_number: Option<FieldIdx>,
+    time_zone: Option<FieldIdx>,
+    defaults: Vec<(FieldIdx, Value)>,
 }
 
 impl Store {
@@ -586,29 +628,22 @@ impl<'a> Txn<'a> {
         let mut record = Record::new(make_id(&def.key_prefix, 0));
         let mut explicit = Vec::new();
         self.apply_fields(&def, &mut record, fields, true, &mut explicit)?;
-        let derivation = Derivation::for_object(&def);
+        let plan = self
+            .data
+            .insert_plan(obj)
+            .ok_or_else(ApiFailure::not_found)?;
         let mut probe = record.clone();
         let explicit_fn = |idx: FieldIdx| explicit.contains(&idx);
-        // Validate against a stamped copy so defaults count as values, then commit with a real id.
-        self.data.stamp_new(
-            obj,
-            &mut probe,
-            self.user,
-            self.now,
-            &derivation,
-            &explicit_fn,
-        );
+        // Validate a stamped copy so defaults count as values, then stamp the real one.
+        let case_number = self.data.next_case_number;
+        self.data
+            .stamp_new(&plan, &mut probe, self.user, self.now, &explicit_fn);
+        self.data.next_case_number = case_number;
         self.check_required_and_unique(obj, &def, &probe)?;
         let id = self.data.next_id(obj);
         record.id = id;
-        self.data.stamp_new(
-            obj,
-            &mut record,
-            self.user,
-            self.now,
-            &derivation,
-            &explicit_fn,
-        );
+        self.data
+            .stamp_new(&plan, &mut record, self.user, self.now, &explicit_fn);
         if let Some(table) = self.data.tables.get_mut(obj) {
             table.push(record);
             self.undo.push(Undo::Insert(obj));
