@@ -3,3 +3,13 @@
 //!
 //! It is an independent peer of our client: it never depends on `salesforce-api`, `auth` or any
 //! MCP crate, so that testing the client against it tests two implementations against each other.
+
+pub mod clock;
+pub mod dataset;
+mod error;
+pub mod schema;
+pub mod store;
+pub mod value;
+
+pub use clock::Clock;
+pub use error::{ApiFailure, Error};
