@@ -23,8 +23,9 @@ impl Access {
     /// # Errors
     /// When the URL is not an absolute `http`/`https` URL without credentials, query or fragment.
     pub fn new(instance_url: &str, token: SecretString) -> Result<Self, Error> {
-        let url = Url::parse(instance_url)
-            .map_err(|e| Error::InvalidRequest(format!("instance URL `{instance_url}` is not a URL: {e}")))?;
+        let url = Url::parse(instance_url).map_err(|e| {
+            Error::InvalidRequest(format!("instance URL `{instance_url}` is not a URL: {e}"))
+        })?;
         let acceptable = matches!(url.scheme(), "https" | "http")
             && url.host().is_some()
             && url.username().is_empty()
@@ -36,7 +37,10 @@ impl Access {
                 "instance URL `{instance_url}` must be an http(s) origin without credentials, query or fragment"
             )));
         }
-        Ok(Self { instance_url: url, token })
+        Ok(Self {
+            instance_url: url,
+            token,
+        })
     }
 
     /// The org's instance URL.
@@ -97,7 +101,8 @@ impl AccessProvider for StaticAccess {
     fn refresh<'a>(&'a self, _rejected: &'a Access) -> BoxFuture<'a, Result<Access, Error>> {
         Box::pin(async move {
             Err(Error::Access {
-                reason: "the configured static access token was refused and cannot be refreshed".into(),
+                reason: "the configured static access token was refused and cannot be refreshed"
+                    .into(),
                 reauthorize: true,
             })
         })
@@ -110,7 +115,11 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_token() {
-        let access = Access::new("https://acme.my.salesforce.com", SecretString::from("00Dx!secret")).unwrap();
+        let access = Access::new(
+            "https://acme.my.salesforce.com",
+            SecretString::from("00Dx!secret"),
+        )
+        .unwrap();
         let shown = format!("{access:?}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("[redacted]"));
@@ -118,8 +127,17 @@ mod tests {
 
     #[test]
     fn instance_urls_must_be_plain_origins() {
-        for bad in ["ftp://x.example", "https://user:pw@x.example", "https://x.example/?a=1", "not a url", "https://x.example/#f"] {
-            assert!(Access::new(bad, SecretString::from("t")).is_err(), "{bad} accepted");
+        for bad in [
+            "ftp://x.example",
+            "https://user:pw@x.example",
+            "https://x.example/?a=1",
+            "not a url",
+            "https://x.example/#f",
+        ] {
+            assert!(
+                Access::new(bad, SecretString::from("t")).is_err(),
+                "{bad} accepted"
+            );
         }
         assert!(Access::new("http://127.0.0.1:8443", SecretString::from("t")).is_ok());
     }

@@ -57,7 +57,10 @@ pub enum JobState {
 impl JobState {
     /// Whether the job will change no more.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::JobComplete | JobState::Failed | JobState::Aborted)
+        matches!(
+            self,
+            JobState::JobComplete | JobState::Failed | JobState::Aborted
+        )
     }
 }
 
@@ -107,7 +110,11 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self { first: Duration::from_millis(250), max: Duration::from_secs(5), timeout: Duration::from_secs(30 * 60) }
+        Self {
+            first: Duration::from_millis(250),
+            max: Duration::from_secs(5),
+            timeout: Duration::from_secs(30 * 60),
+        }
     }
 }
 
@@ -163,32 +170,66 @@ pub struct IngestRequest {
 
 impl IngestRequest {
     /// An ingest of `columns` into `object`.
-    pub fn new(object: impl Into<String>, operation: IngestOperation, columns: Vec<String>) -> Self {
-        Self { object: object.into(), operation, external_id_field: None, columns, max_job_bytes: MAX_UPLOAD_BYTES }
+    pub fn new(
+        object: impl Into<String>,
+        operation: IngestOperation,
+        columns: Vec<String>,
+    ) -> Self {
+        Self {
+            object: object.into(),
+            operation,
+            external_id_field: None,
+            columns,
+            max_job_bytes: MAX_UPLOAD_BYTES,
+        }
     }
 }
 
 fn csv_line(fields: &[String]) -> Result<Vec<u8>, Error> {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    writer.write_record(fields).map_err(|e| Error::InvalidRequest(format!("row cannot be written as CSV: {e}")))?;
-    writer.into_inner().map_err(|e| Error::InvalidRequest(format!("row cannot be written as CSV: {e}")))
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    writer
+        .write_record(fields)
+        .map_err(|e| Error::InvalidRequest(format!("row cannot be written as CSV: {e}")))?;
+    writer
+        .into_inner()
+        .map_err(|e| Error::InvalidRequest(format!("row cannot be written as CSV: {e}")))
 }
 
 /// Parses a result CSV into (header, rows), bounded by what was already read.
 fn parse_csv(body: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
-    let unexpected = |e: csv::Error| Error::UnexpectedResponse { context: "bulk results", detail: e.to_string() };
-    let header = reader.headers().map_err(unexpected)?.iter().map(str::to_owned).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body);
+    let unexpected = |e: csv::Error| Error::UnexpectedResponse {
+        context: "bulk results",
+        detail: e.to_string(),
+    };
+    let header = reader
+        .headers()
+        .map_err(unexpected)?
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = reader
         .records()
-        .map(|row| row.map(|r| r.iter().map(str::to_owned).collect()).map_err(unexpected))
+        .map(|row| {
+            row.map(|r| r.iter().map(str::to_owned).collect())
+                .map_err(unexpected)
+        })
         .collect::<Result<_, _>>()?;
     Ok((header, rows))
 }
 
 /// Pairs the columns after the first `skip` with their header names.
 fn named_fields(header: &[String], row: &[String], skip: usize) -> Vec<(String, String)> {
-    header.iter().skip(skip).cloned().zip(row.iter().skip(skip).cloned()).collect()
+    header
+        .iter()
+        .skip(skip)
+        .cloned()
+        .zip(row.iter().skip(skip).cloned())
+        .collect()
 }
 
 impl Client {
@@ -202,7 +243,9 @@ impl Client {
             check_field(field)?;
         }
         if request.operation == IngestOperation::Upsert && request.external_id_field.is_none() {
-            return Err(Error::InvalidRequest("an upsert job needs an external id field".into()));
+            return Err(Error::InvalidRequest(
+                "an upsert job needs an external id field".into(),
+            ));
         }
         let mut body = serde_json::json!({
             "object": request.object,
@@ -225,13 +268,16 @@ impl Client {
     pub async fn upload_job_data(&self, job_id: &str, csv: Bytes) -> Result<(), Error> {
         let path = self.data_path(&format!("jobs/ingest/{}/batches", check_job_id(job_id)?));
         // Re-uploading the same data to the same open job is harmless.
-        let request = Request::new(Method::PUT, path).raw_body(csv, "text/csv").idempotency(Idempotency::Idempotent);
+        let request = Request::new(Method::PUT, path)
+            .raw_body(csv, "text/csv")
+            .idempotency(Idempotency::Idempotent);
         self.send(&request).await.map(drop)
     }
 
     async fn set_ingest_state(&self, job_id: &str, state: JobState) -> Result<JobInfo, Error> {
         let path = self.data_path(&format!("jobs/ingest/{}", check_job_id(job_id)?));
-        let request = Request::new(Method::PATCH, path).json_body(&serde_json::json!({ "state": state }))?;
+        let request =
+            Request::new(Method::PATCH, path).json_body(&serde_json::json!({ "state": state }))?;
         self.json(&request, "change job state").await
     }
 
@@ -240,7 +286,8 @@ impl Client {
     /// # Errors
     /// API failures.
     pub async fn close_ingest_job(&self, job_id: &str) -> Result<JobInfo, Error> {
-        self.set_ingest_state(job_id, JobState::UploadComplete).await
+        self.set_ingest_state(job_id, JobState::UploadComplete)
+            .await
     }
 
     /// Aborts an ingest job.
@@ -257,7 +304,9 @@ impl Client {
     /// API failures.
     pub async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
         let path = self.data_path(&format!("jobs/ingest/{}", check_job_id(job_id)?));
-        self.send(&Request::new(Method::DELETE, path)).await.map(drop)
+        self.send(&Request::new(Method::DELETE, path))
+            .await
+            .map(drop)
     }
 
     /// An ingest job's current state and counts.
@@ -303,7 +352,10 @@ impl Client {
             if started.elapsed() + wait > policy.timeout {
                 return Err(Error::UnexpectedResponse {
                     context: "bulk job",
-                    detail: format!("job {job_id} still {:?} after {:?}", info.state, policy.timeout),
+                    detail: format!(
+                        "job {job_id} still {:?} after {:?}",
+                        info.state, policy.timeout
+                    ),
                 });
             }
             tokio::time::sleep(wait).await;
@@ -311,7 +363,11 @@ impl Client {
         }
     }
 
-    async fn ingest_results_csv(&self, job_id: &str, which: &str) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
+    async fn ingest_results_csv(
+        &self,
+        job_id: &str,
+        which: &str,
+    ) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
         let path = self.data_path(&format!("jobs/ingest/{}/{which}", check_job_id(job_id)?));
         let request = Request::get(path).header(ACCEPT, HeaderValue::from_static("text/csv"));
         let body = read_bounded(self.send(&request).await?, MAX_JSON_BODY, "bulk results").await?;
@@ -326,7 +382,9 @@ impl Client {
     /// # Errors
     /// API failures and unreadable CSV.
     pub async fn successful_results(&self, job_id: &str) -> Result<Vec<SuccessRow>, Error> {
-        let (header, rows) = self.ingest_results_csv(job_id, "successfulResults/").await?;
+        let (header, rows) = self
+            .ingest_results_csv(job_id, "successfulResults/")
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| SuccessRow {
@@ -357,9 +415,17 @@ impl Client {
     ///
     /// # Errors
     /// API failures and unreadable CSV.
-    pub async fn unprocessed_records(&self, job_id: &str) -> Result<Vec<Vec<(String, String)>>, Error> {
-        let (header, rows) = self.ingest_results_csv(job_id, "unprocessedrecords/").await?;
-        Ok(rows.iter().map(|row| named_fields(&header, row, 0)).collect())
+    pub async fn unprocessed_records(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<Vec<(String, String)>>, Error> {
+        let (header, rows) = self
+            .ingest_results_csv(job_id, "unprocessedrecords/")
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| named_fields(&header, row, 0))
+            .collect())
     }
 
     /// The whole ingest: rows from `rows` are written as CSV, a job is created, filled, closed and
@@ -380,14 +446,20 @@ impl Client {
         S: Stream<Item = Vec<String>> + Send,
     {
         if request.columns.is_empty() {
-            return Err(Error::InvalidRequest("an ingest needs at least one column".into()));
+            return Err(Error::InvalidRequest(
+                "an ingest needs at least one column".into(),
+            ));
         }
         for column in &request.columns {
             crate::names::check_path(column)?;
         }
         let header = csv_line(&request.columns)?;
         let mut outcome = IngestOutcome::default();
-        let mut done = BulkProgress { processed: 0, failed: 0, total: None };
+        let mut done = BulkProgress {
+            processed: 0,
+            failed: 0,
+            total: None,
+        };
         let mut submitted = 0u64;
         let mut buffer = header.clone();
         let mut rows_in_buffer = 0u64;
@@ -406,19 +478,32 @@ impl Client {
                 Some(row) => Some(csv_line(row)?),
                 None => None,
             };
-            let full = line.as_ref().is_some_and(|l| buffer.len() + l.len() > request.max_job_bytes);
+            let full = line
+                .as_ref()
+                .is_some_and(|l| buffer.len() + l.len() > request.max_job_bytes);
             if (full || line.is_none()) && rows_in_buffer > 0 {
                 let data = std::mem::replace(&mut buffer, header.clone());
                 submitted += rows_in_buffer;
                 rows_in_buffer = 0;
-                let job = self.run_ingest_job(request, Bytes::from(data), poll, &mut done, submitted, &mut progress).await?;
+                let job = self
+                    .run_ingest_job(
+                        request,
+                        Bytes::from(data),
+                        poll,
+                        &mut done,
+                        submitted,
+                        &mut progress,
+                    )
+                    .await?;
                 self.collect_results(&job, &mut outcome).await?;
                 outcome.jobs.push(job);
             }
             match line {
                 Some(line) => {
                     if header.len() + line.len() > request.max_job_bytes {
-                        return Err(Error::InvalidRequest("one row is larger than the upload limit".into()));
+                        return Err(Error::InvalidRequest(
+                            "one row is larger than the upload limit".into(),
+                        ));
                     }
                     buffer.extend_from_slice(&line);
                     rows_in_buffer += 1;
@@ -459,13 +544,21 @@ impl Client {
         Ok(info)
     }
 
-    async fn collect_results(&self, job: &JobInfo, outcome: &mut IngestOutcome) -> Result<(), Error> {
+    async fn collect_results(
+        &self,
+        job: &JobInfo,
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), Error> {
         match job.state {
             JobState::JobComplete => {
-                outcome.successful.extend(self.successful_results(&job.id).await?);
+                outcome
+                    .successful
+                    .extend(self.successful_results(&job.id).await?);
                 outcome.failed.extend(self.failed_results(&job.id).await?);
             }
-            _ => outcome.unprocessed.extend(self.unprocessed_records(&job.id).await?),
+            _ => outcome
+                .unprocessed
+                .extend(self.unprocessed_records(&job.id).await?),
         }
         Ok(())
     }
@@ -475,7 +568,11 @@ impl Client {
     ///
     /// # Errors
     /// API failures (`INVALIDJOB`, malformed query).
-    pub async fn create_query_job(&self, soql: &str, include_deleted: bool) -> Result<JobInfo, Error> {
+    pub async fn create_query_job(
+        &self,
+        soql: &str,
+        include_deleted: bool,
+    ) -> Result<JobInfo, Error> {
         let operation = if include_deleted { "queryAll" } else { "query" };
         let body = serde_json::json!({ "operation": operation, "query": soql });
         let request = Request::new(Method::POST, self.data_path("jobs/query")).json_body(&body)?;
@@ -494,8 +591,9 @@ impl Client {
         max_records: u32,
     ) -> Result<(Vec<String>, Vec<Vec<String>>, Option<String>), Error> {
         let path = self.data_path(&format!("jobs/query/{}/results", check_job_id(job_id)?));
-        let mut request =
-            Request::get(path).header(ACCEPT, HeaderValue::from_static("text/csv")).query("maxRecords", max_records.max(1).to_string());
+        let mut request = Request::get(path)
+            .header(ACCEPT, HeaderValue::from_static("text/csv"))
+            .query("maxRecords", max_records.max(1).to_string());
         if let Some(locator) = locator {
             request = request.query("locator", locator);
         }
@@ -507,7 +605,11 @@ impl Client {
             .filter(|v| !v.is_empty() && *v != "null")
             .map(str::to_owned);
         let body = read_bounded(response, MAX_JSON_BODY, "bulk query results").await?;
-        let (header, rows) = if body.iter().all(u8::is_ascii_whitespace) { (Vec::new(), Vec::new()) } else { parse_csv(&body)? };
+        let (header, rows) = if body.iter().all(u8::is_ascii_whitespace) {
+            (Vec::new(), Vec::new())
+        } else {
+            parse_csv(&body)?
+        };
         Ok((header, rows, next))
     }
 
@@ -517,7 +619,8 @@ impl Client {
         &self,
         job_id: &str,
         max_records: u32,
-    ) -> impl Stream<Item = Result<(std::sync::Arc<Vec<String>>, Vec<String>), Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<(std::sync::Arc<Vec<String>>, Vec<String>), Error>> + Send + 'static
+    {
         enum Next {
             Page(Option<String>),
             Done,
@@ -528,11 +631,18 @@ impl Client {
             let client = client.clone();
             let job_id = job_id.clone();
             async move {
-                let Next::Page(locator) = next else { return Ok::<_, Error>(None) };
-                let (header, rows, following) = client.query_results_page(&job_id, locator.as_deref(), max_records).await?;
+                let Next::Page(locator) = next else {
+                    return Ok::<_, Error>(None);
+                };
+                let (header, rows, following) = client
+                    .query_results_page(&job_id, locator.as_deref(), max_records)
+                    .await?;
                 let header = std::sync::Arc::new(header);
                 let items = rows.into_iter().map(move |row| Ok((header.clone(), row)));
-                Ok(Some((stream::iter(items), following.map_or(Next::Done, |l| Next::Page(Some(l))))))
+                Ok(Some((
+                    stream::iter(items),
+                    following.map_or(Next::Done, |l| Next::Page(Some(l))),
+                )))
             }
         })
         .try_flatten()
@@ -559,8 +669,17 @@ mod tests {
 
     #[test]
     fn csv_lines_quote_only_what_needs_it() {
-        let line = csv_line(&["Acme, Inc.".into(), "say \"hi\"".into(), "plain".into(), "multi\nline".into()]).unwrap();
-        assert_eq!(String::from_utf8(line).unwrap(), "\"Acme, Inc.\",\"say \"\"hi\"\"\",plain,\"multi\nline\"\n");
+        let line = csv_line(&[
+            "Acme, Inc.".into(),
+            "say \"hi\"".into(),
+            "plain".into(),
+            "multi\nline".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "\"Acme, Inc.\",\"say \"\"hi\"\"\",plain,\"multi\nline\"\n"
+        );
     }
 
     #[test]
@@ -570,7 +689,10 @@ mod tests {
         assert_eq!(header, vec!["sf__Id", "sf__Created", "LastName", "Company"]);
         assert_eq!(
             named_fields(&header, &rows[0], 2),
-            vec![("LastName".into(), "Flores".into()), ("Company".into(), "Acme, Inc.".into())]
+            vec![
+                ("LastName".into(), "Flores".into()),
+                ("Company".into(), "Acme, Inc.".into())
+            ]
         );
     }
 
@@ -587,17 +709,29 @@ mod tests {
         .into_iter()
         .filter(|s| s.is_final())
         .collect();
-        assert_eq!(finals, vec![JobState::JobComplete, JobState::Failed, JobState::Aborted]);
+        assert_eq!(
+            finals,
+            vec![JobState::JobComplete, JobState::Failed, JobState::Aborted]
+        );
         let info: JobInfo = serde_json::from_str(
             r#"{"id":"7505g00000AbCdEAAV","state":"InProgress","object":"Lead","numberRecordsProcessed":5,"contentUrl":"services/data/v62.0/jobs/ingest/7505g00000AbCdEAAV/batches"}"#,
         )
         .unwrap();
-        assert_eq!((info.state, info.number_records_processed), (JobState::InProgress, 5));
+        assert_eq!(
+            (info.state, info.number_records_processed),
+            (JobState::InProgress, 5)
+        );
     }
 
     #[test]
     fn operations_serialize_as_salesforce_names() {
-        assert_eq!(serde_json::to_value(IngestOperation::HardDelete).unwrap(), "hardDelete");
-        assert_eq!(serde_json::to_value(IngestOperation::Upsert).unwrap(), "upsert");
+        assert_eq!(
+            serde_json::to_value(IngestOperation::HardDelete).unwrap(),
+            "hardDelete"
+        );
+        assert_eq!(
+            serde_json::to_value(IngestOperation::Upsert).unwrap(),
+            "upsert"
+        );
     }
 }

@@ -15,7 +15,9 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::access::{Access, AccessProvider};
-use crate::error::{ApiErrorItem, Error, ErrorClass};
+use salesforce_core::wire::{ApiError, LimitInfo};
+
+use crate::error::{Error, ErrorClass};
 use crate::resilience::{BreakerState, CircuitBreaker, RateLimit, RetryPolicy};
 use crate::usage::{ApiUsage, UsageSnapshot};
 
@@ -44,12 +46,17 @@ impl ApiVersion {
                 && !minor.is_empty()
                 && major.len() <= 3
                 && minor.len() <= 2
-                && major.bytes().chain(minor.bytes()).all(|b| b.is_ascii_digit())
+                && major
+                    .bytes()
+                    .chain(minor.bytes())
+                    .all(|b| b.is_ascii_digit())
         });
         if valid {
             Ok(Self(bare.to_owned()))
         } else {
-            Err(Error::InvalidRequest(format!("`{text}` is not an API version like 66.0")))
+            Err(Error::InvalidRequest(format!(
+                "`{text}` is not an API version like 66.0"
+            )))
         }
     }
 
@@ -225,8 +232,20 @@ pub(crate) struct Request {
 
 impl Request {
     pub(crate) fn new(method: Method, path: String) -> Self {
-        let idempotency = if method == Method::POST { Idempotency::NotIdempotent } else { Idempotency::Idempotent };
-        Self { method, path, query: Vec::new(), body: None, headers: Vec::new(), idempotency, priority: Priority::Required }
+        let idempotency = if method == Method::POST {
+            Idempotency::NotIdempotent
+        } else {
+            Idempotency::Idempotent
+        };
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+            idempotency,
+            priority: Priority::Required,
+        }
     }
 
     pub(crate) fn get(path: String) -> Self {
@@ -239,7 +258,8 @@ impl Request {
     }
 
     pub(crate) fn json_body(mut self, body: &impl serde::Serialize) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("body cannot be encoded: {e}")))?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("body cannot be encoded: {e}")))?;
         self.body = Some((Bytes::from(bytes), "application/json"));
         Ok(self)
     }
@@ -342,12 +362,15 @@ impl Client {
         let mut refreshed = false;
         let mut access = inner.access.current().await?;
         loop {
-            if request.priority == Priority::Optional {
-                if let Some((used, max)) = inner.usage.above_soft_ceiling() {
-                    return Err(Error::SoftLimit { used, max });
-                }
+            if request.priority == Priority::Optional
+                && let Some((used, max)) = inner.usage.above_soft_ceiling()
+            {
+                return Err(Error::SoftLimit { used, max });
             }
-            let permit = inner.breaker.try_acquire().map_err(|retry_in| Error::CircuitOpen { retry_in })?;
+            let permit = inner
+                .breaker
+                .try_acquire()
+                .map_err(|retry_in| Error::CircuitOpen { retry_in })?;
             if let Some(limit) = &inner.rate_limit {
                 limit.until_ready().await;
             }
@@ -368,24 +391,32 @@ impl Client {
                 access = inner.access.refresh(&access).await?;
                 continue;
             }
-            let may_resend = request.idempotency == Idempotency::Idempotent || error.proves_not_performed();
-            if error.class() == ErrorClass::Retryable && may_resend {
-                if let Some(delay) = delays.next() {
-                    if started.elapsed() + delay <= inner.retry.deadline {
-                        tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying Salesforce call");
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                }
+            let may_resend =
+                request.idempotency == Idempotency::Idempotent || error.proves_not_performed();
+            if error.class() == ErrorClass::Retryable
+                && may_resend
+                && let Some(delay) = delays.next()
+                && started.elapsed() + delay <= inner.retry.deadline
+            {
+                tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying Salesforce call");
+                tokio::time::sleep(delay).await;
+                continue;
             }
             return Err(error);
         }
     }
 
-    async fn attempt(&self, access: &Access, request: &Request) -> Result<reqwest::Response, Error> {
+    async fn attempt(
+        &self,
+        access: &Access,
+        request: &Request,
+    ) -> Result<reqwest::Response, Error> {
         let inner = &*self.inner;
         let url = instance_url(access.instance_url(), &request.path, &request.query)?;
-        let mut builder = inner.http.request(request.method.clone(), url).bearer_auth(access.bearer());
+        let mut builder = inner
+            .http
+            .request(request.method.clone(), url)
+            .bearer_auth(access.bearer());
         if !request.headers.iter().any(|(name, _)| name == ACCEPT) {
             builder = builder.header(ACCEPT, "application/json");
         }
@@ -393,12 +424,22 @@ impl Client {
             builder = builder.header(name, value);
         }
         if let Some((body, content_type)) = &request.body {
-            builder = builder.header(CONTENT_TYPE, *content_type).body(body.clone());
+            builder = builder
+                .header(CONTENT_TYPE, *content_type)
+                .body(body.clone());
         }
         inner.usage.record_sent();
-        let response = builder.send().await.map_err(|e| Error::Transport(e.without_url()))?;
-        if let Some(info) = response.headers().get("sforce-limit-info").and_then(|v| v.to_str().ok()) {
-            inner.usage.record_header(info);
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| Error::Transport(e.without_url()))?;
+        if let Some(info) = response
+            .headers()
+            .get(salesforce_core::wire::LIMIT_INFO_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<LimitInfo>().ok())
+        {
+            inner.usage.record(&info);
         }
         if response.status().is_success() {
             Ok(response)
@@ -408,7 +449,11 @@ impl Client {
     }
 
     /// Sends and decodes a JSON success body.
-    pub(crate) async fn json<T: DeserializeOwned>(&self, request: &Request, context: &'static str) -> Result<T, Error> {
+    pub(crate) async fn json<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        context: &'static str,
+    ) -> Result<T, Error> {
         let response = self.send(request).await?;
         let body = read_bounded(response, MAX_JSON_BODY, context).await?;
         decode(&body, context)
@@ -416,12 +461,19 @@ impl Client {
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], context: &'static str) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::UnexpectedResponse { context, detail: e.to_string() })
+    serde_json::from_slice(body).map_err(|e| Error::UnexpectedResponse {
+        context,
+        detail: e.to_string(),
+    })
 }
 
 /// Joins an instance-relative path onto the instance URL, refusing anything that could leave the
 /// instance's origin (a `nextRecordsUrl` is data from the network, so it is checked too).
-pub(crate) fn instance_url(instance: &Url, path: &str, query: &[(&'static str, String)]) -> Result<Url, Error> {
+pub(crate) fn instance_url(
+    instance: &Url,
+    path: &str,
+    query: &[(&'static str, String)],
+) -> Result<Url, Error> {
     let safe = path.starts_with("/services/")
         && !path.contains("//")
         && !path.contains('\\')
@@ -429,13 +481,20 @@ pub(crate) fn instance_url(instance: &Url, path: &str, query: &[(&'static str, S
         && !path.ends_with("/..")
         && !path.contains('#');
     if !safe {
-        return Err(Error::UnexpectedResponse { context: "resource path", detail: format!("refusing path `{path}`") });
+        return Err(Error::UnexpectedResponse {
+            context: "resource path",
+            detail: format!("refusing path `{path}`"),
+        });
     }
-    let mut url = instance
-        .join(path)
-        .map_err(|e| Error::UnexpectedResponse { context: "resource path", detail: e.to_string() })?;
+    let mut url = instance.join(path).map_err(|e| Error::UnexpectedResponse {
+        context: "resource path",
+        detail: e.to_string(),
+    })?;
     if url.origin() != instance.origin() {
-        return Err(Error::UnexpectedResponse { context: "resource path", detail: format!("`{path}` leaves the instance") });
+        return Err(Error::UnexpectedResponse {
+            context: "resource path",
+            detail: format!("`{path}` leaves the instance"),
+        });
     }
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
@@ -447,14 +506,31 @@ pub(crate) fn instance_url(instance: &Url, path: &str, query: &[(&'static str, S
 }
 
 /// Reads a body, refusing to buffer more than `limit` bytes.
-pub(crate) async fn read_bounded(mut response: reqwest::Response, limit: usize, context: &'static str) -> Result<Bytes, Error> {
-    if response.content_length().is_some_and(|len| len > limit as u64) {
-        return Err(Error::UnexpectedResponse { context, detail: format!("body larger than {limit} bytes") });
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+    context: &'static str,
+) -> Result<Bytes, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::UnexpectedResponse {
+            context,
+            detail: format!("body larger than {limit} bytes"),
+        });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::Transport(e.without_url()))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Transport(e.without_url()))?
+    {
         if body.len() + chunk.len() > limit {
-            return Err(Error::UnexpectedResponse { context, detail: format!("body larger than {limit} bytes") });
+            return Err(Error::UnexpectedResponse {
+                context,
+                detail: format!("body larger than {limit} bytes"),
+            });
         }
         body.extend_from_slice(&chunk);
     }
@@ -469,16 +545,19 @@ async fn error_from_response(response: reqwest::Response) -> Error {
         Err(Error::UnexpectedResponse { .. }) => Bytes::from_static(b"(error body too large)"),
         Err(other) => return other,
     };
-    Error::Api { status, errors: parse_error_body(status, &body) }
+    Error::Api {
+        status,
+        errors: parse_error_body(status, &body),
+    }
 }
 
 /// Salesforce's error array, or a synthetic entry when the body is something else (a proxy's
 /// HTML page, an empty 503) so that callers always get a code and a message.
-pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Vec<ApiErrorItem> {
-    if let Ok(items) = serde_json::from_slice::<Vec<ApiErrorItem>>(body) {
-        if !items.is_empty() {
-            return items;
-        }
+pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Vec<ApiError> {
+    if let Ok(items) = serde_json::from_slice::<Vec<ApiError>>(body)
+        && !items.is_empty()
+    {
+        return items;
     }
     let text = String::from_utf8_lossy(body);
     let snippet: String = text.chars().take(200).collect();
@@ -488,7 +567,12 @@ pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Vec<ApiErrorItem> {
         503 => "SERVER_UNAVAILABLE",
         _ => "UNKNOWN_ERROR",
     };
-    vec![ApiErrorItem { message: if snippet.trim().is_empty() { format!("HTTP {status}") } else { snippet }, error_code: code.to_owned(), fields: vec![] }]
+    let message = if snippet.trim().is_empty() {
+        format!("HTTP {status}")
+    } else {
+        snippet
+    };
+    vec![ApiError::new(code, message)]
 }
 
 #[cfg(test)]
@@ -510,8 +594,16 @@ mod tests {
 
     #[test]
     fn paths_stay_on_the_instance() {
-        let url = instance_url(&instance(), "/services/data/v62.0/query/01gRO0000016PIAYA2-2000", &[]).unwrap();
-        assert_eq!(url.as_str(), "https://acme.my.salesforce.com/services/data/v62.0/query/01gRO0000016PIAYA2-2000");
+        let url = instance_url(
+            &instance(),
+            "/services/data/v62.0/query/01gRO0000016PIAYA2-2000",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://acme.my.salesforce.com/services/data/v62.0/query/01gRO0000016PIAYA2-2000"
+        );
         for bad in [
             "https://evil.example/services/data",
             "//evil.example/services/data",
@@ -521,14 +613,25 @@ mod tests {
             "/other",
             "/services/data\\..\\x",
         ] {
-            assert!(instance_url(&instance(), bad, &[]).is_err(), "{bad} accepted");
+            assert!(
+                instance_url(&instance(), bad, &[]).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 
     #[test]
     fn query_values_are_encoded() {
-        let url = instance_url(&instance(), "/services/data/v66.0/query", &[("q", "SELECT Id FROM Lead WHERE Name = 'a&b'".into())]).unwrap();
-        assert_eq!(url.query(), Some("q=SELECT+Id+FROM+Lead+WHERE+Name+%3D+%27a%26b%27"));
+        let url = instance_url(
+            &instance(),
+            "/services/data/v66.0/query",
+            &[("q", "SELECT Id FROM Lead WHERE Name = 'a&b'".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            url.query(),
+            Some("q=SELECT+Id+FROM+Lead+WHERE+Name+%3D+%27a%26b%27")
+        );
     }
 
     #[test]
@@ -539,12 +642,18 @@ mod tests {
 
     #[test]
     fn error_bodies_fall_back_to_a_code_and_message() {
-        let parsed = parse_error_body(400, br#"[{"message":"unexpected token: 'From'","errorCode":"MALFORMED_QUERY"}]"#);
+        let parsed = parse_error_body(
+            400,
+            br#"[{"message":"unexpected token: 'From'","errorCode":"MALFORMED_QUERY"}]"#,
+        );
         assert_eq!(parsed[0].error_code, "MALFORMED_QUERY");
         let html = parse_error_body(503, b"<html>maintenance</html>");
         assert_eq!(html[0].error_code, "SERVER_UNAVAILABLE");
         assert_eq!(html[0].message, "<html>maintenance</html>");
         let empty = parse_error_body(502, b"");
-        assert_eq!((empty[0].error_code.as_str(), empty[0].message.as_str()), ("UNKNOWN_ERROR", "HTTP 502"));
+        assert_eq!(
+            (empty[0].error_code.as_str(), empty[0].message.as_str()),
+            ("UNKNOWN_ERROR", "HTTP 502")
+        );
     }
 }

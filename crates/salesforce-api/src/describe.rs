@@ -183,7 +183,9 @@ pub struct ChildRelationship {
 impl ObjectDescribe {
     /// A field by API name, case-insensitively as Salesforce matches names.
     pub fn field(&self, name: &str) -> Option<&FieldDescribe> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -198,7 +200,11 @@ pub struct DescribeCache {
 impl DescribeCache {
     /// A cache whose entries live `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, global: Mutex::new(None), objects: Mutex::new(HashMap::new()) }
+        Self {
+            ttl,
+            global: Mutex::new(None),
+            objects: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Forgets one object's describe (after a schema change, say).
@@ -213,7 +219,9 @@ impl DescribeCache {
     }
 
     fn fresh<T: Clone>(&self, entry: Option<&(Instant, T)>) -> Option<T> {
-        entry.filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, value)| value.clone())
+        entry
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, value)| value.clone())
     }
 }
 
@@ -224,7 +232,9 @@ impl Default for DescribeCache {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// `GET /limits`: every limit as `{"Max": n, "Remaining": n}` keyed by name.
@@ -246,11 +256,17 @@ impl Client {
     ///
     /// # Errors
     /// Transport and API failures.
-    pub async fn describe_global(&self, cache: Option<&DescribeCache>) -> Result<Arc<GlobalDescribe>, Error> {
+    pub async fn describe_global(
+        &self,
+        cache: Option<&DescribeCache>,
+    ) -> Result<Arc<GlobalDescribe>, Error> {
         if let Some(hit) = cache.and_then(|c| c.fresh(lock(&c.global).as_ref())) {
             return Ok(hit);
         }
-        let described: Arc<GlobalDescribe> = Arc::new(self.json(&Request::get(self.data_path("sobjects")), "describeGlobal").await?);
+        let described: Arc<GlobalDescribe> = Arc::new(
+            self.json(&Request::get(self.data_path("sobjects")), "describeGlobal")
+                .await?,
+        );
         if let Some(cache) = cache {
             *lock(&cache.global) = Some((Instant::now(), described.clone()));
         }
@@ -261,14 +277,19 @@ impl Client {
     ///
     /// # Errors
     /// `NOT_FOUND` for unknown objects; an invalid name fails before any call.
-    pub async fn describe(&self, object: &str, cache: Option<&DescribeCache>) -> Result<Arc<ObjectDescribe>, Error> {
+    pub async fn describe(
+        &self,
+        object: &str,
+        cache: Option<&DescribeCache>,
+    ) -> Result<Arc<ObjectDescribe>, Error> {
         check_object(object)?;
         let key = object.to_ascii_lowercase();
         if let Some(hit) = cache.and_then(|c| c.fresh(lock(&c.objects).get(&key))) {
             return Ok(hit);
         }
         let path = self.data_path(&format!("sobjects/{object}/describe"));
-        let described: Arc<ObjectDescribe> = Arc::new(self.json(&Request::get(path), "describe").await?);
+        let described: Arc<ObjectDescribe> =
+            Arc::new(self.json(&Request::get(path), "describe").await?);
         if let Some(cache) = cache {
             lock(&cache.objects).insert(key, (Instant::now(), described.clone()));
         }
@@ -280,7 +301,8 @@ impl Client {
     /// # Errors
     /// Transport and API failures.
     pub async fn limits(&self) -> Result<Limits, Error> {
-        self.json(&Request::get(self.data_path("limits")), "limits").await
+        self.json(&Request::get(self.data_path("limits")), "limits")
+            .await
     }
 
     /// Runs a SOSL search (`FIND {…} RETURNING …`) and returns the matching records.
@@ -296,7 +318,10 @@ impl Client {
             search_records: Vec<crate::Record>,
         }
         let request = Request::get(self.data_path("search")).query("q", sosl);
-        Ok(self.json::<SearchResponse>(&request, "search").await?.search_records)
+        Ok(self
+            .json::<SearchResponse>(&request, "search")
+            .await?
+            .search_records)
     }
 
     /// Runs an autolaunched Flow by API name with `inputs`, returning Salesforce's per-interview
@@ -307,7 +332,11 @@ impl Client {
     pub async fn run_flow(&self, flow: &str, inputs: &[Value]) -> Result<Vec<FlowResult>, Error> {
         check_object(flow)?;
         let body = serde_json::json!({ "inputs": inputs });
-        let request = Request::new(http::Method::POST, self.data_path(&format!("actions/custom/flow/{flow}"))).json_body(&body)?;
+        let request = Request::new(
+            http::Method::POST,
+            self.data_path(&format!("actions/custom/flow/{flow}")),
+        )
+        .json_body(&body)?;
         self.json(&request, "flow").await
     }
 }
@@ -354,6 +383,12 @@ mod tests {
             r#"{"DailyApiRequests":{"Max":15000,"Remaining":14937},"DailyBulkV2QueryJobs":{"Max":10000,"Remaining":10000}}"#,
         )
         .unwrap();
-        assert_eq!(limits["DailyApiRequests"], LimitValue { max: 15000, remaining: 14937 });
+        assert_eq!(
+            limits["DailyApiRequests"],
+            LimitValue {
+                max: 15000,
+                remaining: 14937
+            }
+        );
     }
 }

@@ -4,22 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-/// One entry of a Salesforce REST error body (`[{"message","errorCode","fields"}]`).
-///
-/// sObject Collections name the code `statusCode` instead of `errorCode`; both deserialize here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiErrorItem {
-    /// Salesforce's human-readable message.
-    pub message: String,
-    /// Salesforce's error code, e.g. `MALFORMED_QUERY`.
-    #[serde(rename = "errorCode", alias = "statusCode")]
-    pub error_code: String,
-    /// The fields the error is about, when Salesforce names them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<String>,
-}
+use salesforce_core::wire::ApiError;
 
 /// What kind of failure an [`Error`] is, for callers that must react to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +37,7 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
         /// The error entries, in Salesforce's order (at least one).
-        errors: Vec<ApiErrorItem>,
+        errors: Vec<ApiError>,
     },
     /// The request did not complete: connection refused, reset, timed out.
     #[error("could not reach Salesforce: {0}")]
@@ -80,7 +65,9 @@ pub enum Error {
         retry_in: Duration,
     },
     /// An optional call was skipped because the org's daily API usage is above the soft ceiling.
-    #[error("skipped an optional call: the org has used {used} of {max} daily API requests, above sfmcp's soft ceiling")]
+    #[error(
+        "skipped an optional call: the org has used {used} of {max} daily API requests, above sfmcp's soft ceiling"
+    )]
     SoftLimit {
         /// Requests used in the rolling 24 hours.
         used: u64,
@@ -102,8 +89,12 @@ impl Error {
             Error::Api { status, errors } => classify_api(*status, errors),
             Error::Transport(_) => ErrorClass::Retryable,
             Error::UnexpectedResponse { .. } => ErrorClass::Permanent,
-            Error::Access { reauthorize: true, .. } => ErrorClass::AuthExpired,
-            Error::Access { reauthorize: false, .. } => ErrorClass::Retryable,
+            Error::Access {
+                reauthorize: true, ..
+            } => ErrorClass::AuthExpired,
+            Error::Access {
+                reauthorize: false, ..
+            } => ErrorClass::Retryable,
             Error::CircuitOpen { .. } => ErrorClass::Retryable,
             Error::SoftLimit { .. } => ErrorClass::LimitExceeded,
             Error::InvalidRequest(_) | Error::Soql(_) => ErrorClass::Validation,
@@ -129,7 +120,8 @@ impl Error {
 
     /// The session was refused (`INVALID_SESSION_ID`): a fresh token may fix it.
     pub(crate) fn is_invalid_session(&self) -> bool {
-        matches!(self, Error::Api { status: 401, .. }) || self.error_code() == Some("INVALID_SESSION_ID")
+        matches!(self, Error::Api { status: 401, .. })
+            || self.error_code() == Some("INVALID_SESSION_ID")
     }
 
     /// Whether a request that Salesforce may already have acted on can be sent again.
@@ -139,7 +131,10 @@ impl Error {
     pub(crate) fn proves_not_performed(&self) -> bool {
         match self {
             Error::Transport(error) => error.is_connect(),
-            Error::Api { .. } => matches!(self.error_code(), Some("SERVER_UNAVAILABLE" | "UNABLE_TO_LOCK_ROW")),
+            Error::Api { .. } => matches!(
+                self.error_code(),
+                Some("SERVER_UNAVAILABLE" | "UNABLE_TO_LOCK_ROW")
+            ),
             _ => false,
         }
     }
@@ -149,13 +144,15 @@ impl Error {
     pub(crate) fn is_org_failure(&self) -> bool {
         match self {
             Error::Transport(_) => true,
-            Error::Api { status, .. } => *status >= 500 || self.error_code() == Some("SERVER_UNAVAILABLE"),
+            Error::Api { status, .. } => {
+                *status >= 500 || self.error_code() == Some("SERVER_UNAVAILABLE")
+            }
             _ => false,
         }
     }
 }
 
-fn classify_api(status: u16, errors: &[ApiErrorItem]) -> ErrorClass {
+fn classify_api(status: u16, errors: &[ApiError]) -> ErrorClass {
     let code = errors.first().map(|e| e.error_code.as_str()).unwrap_or("");
     match code {
         "INVALID_SESSION_ID" => return ErrorClass::AuthExpired,
@@ -174,7 +171,7 @@ fn classify_api(status: u16, errors: &[ApiErrorItem]) -> ErrorClass {
 }
 
 /// Displays the first error's code and message, and how many more there are.
-struct Summary<'a>(&'a [ApiErrorItem]);
+struct Summary<'a>(&'a [ApiError]);
 
 impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,8 +179,8 @@ impl fmt::Display for Summary<'_> {
             [] => f.write_str("no error details"),
             [first, rest @ ..] => {
                 write!(f, "{}: {}", first.error_code, first.message)?;
-                if !first.fields.is_empty() {
-                    write!(f, " (fields: {})", first.fields.join(", "))?;
+                if let Some(fields) = first.fields.as_ref().filter(|f| !f.is_empty()) {
+                    write!(f, " (fields: {})", fields.join(", "))?;
                 }
                 if !rest.is_empty() {
                     write!(f, " (and {} more)", rest.len())?;
@@ -201,40 +198,53 @@ mod tests {
     fn api(status: u16, code: &str) -> Error {
         Error::Api {
             status,
-            errors: vec![ApiErrorItem { message: "m".into(), error_code: code.into(), fields: vec![] }],
+            errors: vec![ApiError::new(code, "m")],
         }
     }
 
     #[test]
     fn classes_follow_salesforce_codes_before_statuses() {
-        assert_eq!(api(401, "INVALID_SESSION_ID").class(), ErrorClass::AuthExpired);
-        assert_eq!(api(403, "REQUEST_LIMIT_EXCEEDED").class(), ErrorClass::LimitExceeded);
-        assert_eq!(api(503, "SERVER_UNAVAILABLE").class(), ErrorClass::Retryable);
-        assert_eq!(api(400, "UNABLE_TO_LOCK_ROW").class(), ErrorClass::Retryable);
+        assert_eq!(
+            api(401, "INVALID_SESSION_ID").class(),
+            ErrorClass::AuthExpired
+        );
+        assert_eq!(
+            api(403, "REQUEST_LIMIT_EXCEEDED").class(),
+            ErrorClass::LimitExceeded
+        );
+        assert_eq!(
+            api(503, "SERVER_UNAVAILABLE").class(),
+            ErrorClass::Retryable
+        );
+        assert_eq!(
+            api(400, "UNABLE_TO_LOCK_ROW").class(),
+            ErrorClass::Retryable
+        );
         assert_eq!(api(404, "NOT_FOUND").class(), ErrorClass::NotFound);
         assert_eq!(api(404, "ENTITY_IS_DELETED").class(), ErrorClass::NotFound);
         assert_eq!(api(400, "MALFORMED_QUERY").class(), ErrorClass::Validation);
-        assert_eq!(api(400, "REQUIRED_FIELD_MISSING").class(), ErrorClass::Validation);
+        assert_eq!(
+            api(400, "REQUIRED_FIELD_MISSING").class(),
+            ErrorClass::Validation
+        );
         assert_eq!(api(502, "").class(), ErrorClass::Retryable);
         assert_eq!(api(504, "").class(), ErrorClass::Retryable);
         assert_eq!(api(500, "UNKNOWN_EXCEPTION").class(), ErrorClass::Permanent);
-        assert_eq!(api(403, "INSUFFICIENT_ACCESS").class(), ErrorClass::Permanent);
+        assert_eq!(
+            api(403, "INSUFFICIENT_ACCESS").class(),
+            ErrorClass::Permanent
+        );
     }
 
     #[test]
     fn only_refusals_that_prove_nothing_happened_allow_resending() {
         assert!(api(503, "SERVER_UNAVAILABLE").proves_not_performed());
         assert!(api(400, "UNABLE_TO_LOCK_ROW").proves_not_performed());
-        assert!(!api(502, "").proves_not_performed(), "a gateway error may hide a performed request");
+        assert!(
+            !api(502, "").proves_not_performed(),
+            "a gateway error may hide a performed request"
+        );
         assert!(!api(504, "").proves_not_performed());
-    }
-
-    #[test]
-    fn collections_status_code_deserializes_as_error_code() {
-        let body = r#"[{"statusCode":"REQUIRED_FIELD_MISSING","message":"Required fields are missing: [Name]","fields":["Name"]}]"#;
-        let items: Vec<ApiErrorItem> = serde_json::from_str(body).unwrap();
-        assert_eq!(items[0].error_code, "REQUIRED_FIELD_MISSING");
-        assert_eq!(items[0].fields, vec!["Name"]);
     }
 
     #[test]
@@ -242,12 +252,12 @@ mod tests {
         let error = Error::Api {
             status: 400,
             errors: vec![
-                ApiErrorItem {
-                    message: "Required fields are missing: [LastName]".into(),
-                    error_code: "REQUIRED_FIELD_MISSING".into(),
-                    fields: vec!["LastName".into()],
-                },
-                ApiErrorItem { message: "x".into(), error_code: "Y".into(), fields: vec![] },
+                ApiError::new(
+                    "REQUIRED_FIELD_MISSING",
+                    "Required fields are missing: [LastName]",
+                )
+                .with_fields(vec!["LastName".into()]),
+                ApiError::new("Y", "x"),
             ],
         };
         expect_test::expect![[r#"Salesforce returned HTTP 400: REQUIRED_FIELD_MISSING: Required fields are missing: [LastName] (fields: LastName) (and 1 more)"#]]

@@ -19,19 +19,20 @@ mod usage;
 
 pub use access::{Access, AccessProvider, StaticAccess};
 pub use bulk::{
-    BulkProgress, FailedRow, IngestOperation, IngestOutcome, IngestRequest, JobInfo, JobKind, JobState,
-    MAX_UPLOAD_BYTES, PollPolicy, SuccessRow,
+    BulkProgress, FailedRow, IngestOperation, IngestOutcome, IngestRequest, JobInfo, JobKind,
+    JobState, MAX_UPLOAD_BYTES, PollPolicy, SuccessRow,
 };
 pub use client::{ApiVersion, Client, ClientBuilder, DEFAULT_API_VERSION, http_client};
 pub use describe::{
-    ChildRelationship, DescribeCache, FieldDescribe, FlowResult, GlobalDescribe, LimitValue, Limits,
-    ObjectDescribe, ObjectSummary, PicklistValue,
+    ChildRelationship, DescribeCache, FieldDescribe, FlowResult, GlobalDescribe, LimitValue,
+    Limits, ObjectDescribe, ObjectSummary, PicklistValue,
 };
-pub use error::{ApiErrorItem, Error, ErrorClass};
+pub use error::{Error, ErrorClass};
 pub use query::{Attributes, QueryCursor, QueryOptions, QueryPage, Record};
 pub use resilience::{BreakerConfig, BreakerState, CircuitBreaker, RateLimit, RetryPolicy};
+pub use salesforce_core::wire::{ApiError, LimitInfo, SaveError, SaveResult};
 pub use sobjects::{
-    COLLECTION_CHUNK, COMPOSITE_LIMIT, CollectionResult, CompositeSubrequest, CompositeSubresponse,
-    CreateResult, UpsertResult,
+    COLLECTION_CHUNK, COMPOSITE_LIMIT, CompositeSubrequest, CompositeSubresponse, CreateResult,
+    UpsertResult,
 };
-pub use usage::{ApiUsage, UsageSnapshot, parse_api_usage};
+pub use usage::{ApiUsage, UsageSnapshot};

@@ -29,6 +29,8 @@ pub(crate) fn check_id(id: &str) -> Result<&str, Error> {
     if salesforce_core::id::is_valid(id) {
         Ok(id)
     } else {
-        Err(Error::InvalidRequest(format!("`{id}` is not a Salesforce record id (15 or 18 letters and digits)")))
+        Err(Error::InvalidRequest(format!(
+            "`{id}` is not a Salesforce record id (15 or 18 letters and digits)"
+        )))
     }
 }

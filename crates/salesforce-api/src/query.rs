@@ -94,15 +94,26 @@ impl QueryCursor {
     /// # Errors
     /// When the text is not a query locator path.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let valid = text.strip_prefix("/services/data/v").and_then(|rest| rest.split_once('/')).is_some_and(
-            |(version, rest)| {
+        let valid = text
+            .strip_prefix("/services/data/v")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(version, rest)| {
                 version.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                    && rest.strip_prefix("query/").or_else(|| rest.strip_prefix("queryAll/")).is_some_and(|locator| {
-                        !locator.is_empty() && locator.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    })
-            },
-        );
-        if valid { Ok(Self(text.to_owned())) } else { Err(Error::InvalidRequest("not a query cursor".into())) }
+                    && rest
+                        .strip_prefix("query/")
+                        .or_else(|| rest.strip_prefix("queryAll/"))
+                        .is_some_and(|locator| {
+                            !locator.is_empty()
+                                && locator
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        })
+            });
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Error::InvalidRequest("not a query cursor".into()))
+        }
     }
 
     /// The cursor's text, to hand back later.
@@ -150,7 +161,11 @@ impl<T> QueryResponse<T> {
                 });
             }
         };
-        Ok(QueryPage { total_size: self.total_size, records: self.records, next })
+        Ok(QueryPage {
+            total_size: self.total_size,
+            records: self.records,
+            next,
+        })
     }
 }
 
@@ -164,11 +179,22 @@ impl Client {
     ///
     /// # Errors
     /// Salesforce's errors (`MALFORMED_QUERY`, `INVALID_FIELD`, …) and transport failures.
-    pub async fn query_page<T: DeserializeOwned>(&self, soql: &str, options: QueryOptions) -> Result<QueryPage<T>, Error> {
-        let endpoint = if options.include_deleted { "queryAll" } else { "query" };
+    pub async fn query_page<T: DeserializeOwned>(
+        &self,
+        soql: &str,
+        options: QueryOptions,
+    ) -> Result<QueryPage<T>, Error> {
+        let endpoint = if options.include_deleted {
+            "queryAll"
+        } else {
+            "query"
+        };
         let mut request = Request::get(self.data_path(endpoint)).query("q", soql);
         if let Some(header) = options_header(options) {
-            request = request.header(http::HeaderName::from_static("sforce-query-options"), header);
+            request = request.header(
+                http::HeaderName::from_static("sforce-query-options"),
+                header,
+            );
         }
         let response: QueryResponse<T> = self.json(&request, "query").await?;
         response.into_page()
@@ -178,10 +204,17 @@ impl Client {
     ///
     /// # Errors
     /// An expired locator (`INVALID_QUERY_LOCATOR`) and transport failures.
-    pub async fn query_more<T: DeserializeOwned>(&self, cursor: &QueryCursor, options: QueryOptions) -> Result<QueryPage<T>, Error> {
+    pub async fn query_more<T: DeserializeOwned>(
+        &self,
+        cursor: &QueryCursor,
+        options: QueryOptions,
+    ) -> Result<QueryPage<T>, Error> {
         let mut request = Request::get(cursor.as_str().to_owned());
         if let Some(header) = options_header(options) {
-            request = request.header(http::HeaderName::from_static("sforce-query-options"), header);
+            request = request.header(
+                http::HeaderName::from_static("sforce-query-options"),
+                header,
+            );
         }
         let response: QueryResponse<T> = self.json(&request, "query").await?;
         response.into_page()
@@ -189,7 +222,11 @@ impl Client {
 
     /// All records of a query as a stream that fetches the next page only when the previous one
     /// is consumed, so memory stays at one page whatever the result size.
-    pub fn query_stream<T>(&self, soql: &str, options: QueryOptions) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+    pub fn query_stream<T>(
+        &self,
+        soql: &str,
+        options: QueryOptions,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
     where
         T: DeserializeOwned + Send + 'static,
     {
@@ -208,7 +245,10 @@ impl Client {
                     Next::Done => return Ok::<_, Error>(None),
                 };
                 let following = page.next.map_or(Next::Done, Next::More);
-                Ok(Some((stream::iter(page.records.into_iter().map(Ok)), following)))
+                Ok(Some((
+                    stream::iter(page.records.into_iter().map(Ok)),
+                    following,
+                )))
             }
         })
         .try_flatten()
@@ -240,14 +280,20 @@ mod tests {
         let response: QueryResponse<Record> = serde_json::from_str(SAMPLE).unwrap();
         let page = response.into_page().unwrap();
         assert_eq!(page.total_size, 3222);
-        assert_eq!(page.next.as_ref().map(QueryCursor::as_str), Some("/services/data/v62.0/query/01gRO0000016PIAYA2-2000"));
+        assert_eq!(
+            page.next.as_ref().map(QueryCursor::as_str),
+            Some("/services/data/v62.0/query/01gRO0000016PIAYA2-2000")
+        );
         let record = &page.records[0];
         assert_eq!(record.id(), Some("003RO0000035WQgYAM"));
         assert_eq!(record.object_type(), Some("Contact"));
         assert_eq!(record.get_str("Account.Name"), Some("Acme"));
         assert_eq!(record.get("Account.Owner.Name"), None);
         let round_trip = serde_json::to_value(record).unwrap();
-        assert_eq!(round_trip["attributes"]["type"], "Contact", "attributes are kept");
+        assert_eq!(
+            round_trip["attributes"]["type"], "Contact",
+            "attributes are kept"
+        );
     }
 
     #[test]
@@ -265,16 +311,20 @@ mod tests {
 
     #[test]
     fn last_page_has_no_cursor_and_a_broken_page_is_an_error() {
-        let done: QueryResponse<Record> = serde_json::from_str(r#"{"totalSize":0,"done":true,"records":[]}"#).unwrap();
+        let done: QueryResponse<Record> =
+            serde_json::from_str(r#"{"totalSize":0,"done":true,"records":[]}"#).unwrap();
         assert!(done.into_page().unwrap().next.is_none());
-        let broken: QueryResponse<Record> = serde_json::from_str(r#"{"totalSize":9,"done":false,"records":[]}"#).unwrap();
+        let broken: QueryResponse<Record> =
+            serde_json::from_str(r#"{"totalSize":9,"done":false,"records":[]}"#).unwrap();
         assert!(broken.into_page().is_err());
     }
 
     #[test]
     fn cursors_are_checked_when_they_come_back() {
         assert!(QueryCursor::parse("/services/data/v62.0/query/01gRO0000016PIAYA2-2000").is_ok());
-        assert!(QueryCursor::parse("/services/data/v62.0/queryAll/01gRO0000016PIAYA2-4000").is_ok());
+        assert!(
+            QueryCursor::parse("/services/data/v62.0/queryAll/01gRO0000016PIAYA2-4000").is_ok()
+        );
         for bad in [
             "https://evil.example/services/data/v62.0/query/01g-2000",
             "/services/data/v62.0/sobjects/Account",
@@ -288,7 +338,13 @@ mod tests {
 
     #[test]
     fn batch_size_is_clamped_to_what_salesforce_honours() {
-        let header = |n| options_header(QueryOptions { batch_size: Some(n), include_deleted: false }).unwrap();
+        let header = |n| {
+            options_header(QueryOptions {
+                batch_size: Some(n),
+                include_deleted: false,
+            })
+            .unwrap()
+        };
         assert_eq!(header(50), "batchSize=200");
         assert_eq!(header(500), "batchSize=500");
         assert_eq!(header(9000), "batchSize=2000");

@@ -45,7 +45,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// The delays between attempts, before jitter.
@@ -91,7 +94,10 @@ pub struct BreakerConfig {
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        Self { failure_threshold: 5, open_for: Duration::from_secs(30) }
+        Self {
+            failure_threshold: 5,
+            open_for: Duration::from_secs(30),
+        }
     }
 }
 
@@ -118,7 +124,12 @@ pub(crate) struct Permit;
 impl CircuitBreaker {
     /// A closed breaker with these settings.
     pub fn new(config: BreakerConfig) -> Self {
-        Self { config, state: Mutex::new(Inner::Closed { consecutive_failures: 0 }) }
+        Self {
+            config,
+            state: Mutex::new(Inner::Closed {
+                consecutive_failures: 0,
+            }),
+        }
     }
 
     /// The current state (an open breaker whose pause is over reports half-open).
@@ -138,36 +149,52 @@ impl CircuitBreaker {
         match *state {
             Inner::Closed { .. } => Ok(Permit),
             Inner::Open { until } if now >= until => {
-                *state = Inner::HalfOpen { probe_in_flight: true };
+                *state = Inner::HalfOpen {
+                    probe_in_flight: true,
+                };
                 Ok(Permit)
             }
             Inner::Open { until } => Err(until - now),
-            Inner::HalfOpen { probe_in_flight: false } => {
-                *state = Inner::HalfOpen { probe_in_flight: true };
+            Inner::HalfOpen {
+                probe_in_flight: false,
+            } => {
+                *state = Inner::HalfOpen {
+                    probe_in_flight: true,
+                };
                 Ok(Permit)
             }
             // One probe at a time; the others wait for its verdict.
-            Inner::HalfOpen { probe_in_flight: true } => Err(Duration::from_secs(1)),
+            Inner::HalfOpen {
+                probe_in_flight: true,
+            } => Err(Duration::from_secs(1)),
         }
     }
 
     /// The call reached a healthy org.
     pub(crate) fn on_success(&self, _permit: Permit) {
-        *self.lock() = Inner::Closed { consecutive_failures: 0 };
+        *self.lock() = Inner::Closed {
+            consecutive_failures: 0,
+        };
     }
 
     /// The call failed in a way that says the org is unhealthy.
     pub(crate) fn on_failure(&self, _permit: Permit) {
         let mut state = self.lock();
-        let open = Inner::Open { until: Instant::now() + self.config.open_for };
+        let open = Inner::Open {
+            until: Instant::now() + self.config.open_for,
+        };
         *state = match *state {
-            Inner::Closed { consecutive_failures } => {
+            Inner::Closed {
+                consecutive_failures,
+            } => {
                 let failures = consecutive_failures + 1;
                 if failures >= self.config.failure_threshold {
                     tracing::warn!(failures, "circuit breaker opened");
                     open
                 } else {
-                    Inner::Closed { consecutive_failures: failures }
+                    Inner::Closed {
+                        consecutive_failures: failures,
+                    }
                 }
             }
             Inner::HalfOpen { .. } | Inner::Open { .. } => open,
@@ -179,13 +206,17 @@ impl CircuitBreaker {
     pub(crate) fn on_neutral(&self, _permit: Permit) {
         let mut state = self.lock();
         if let Inner::HalfOpen { .. } = *state {
-            *state = Inner::HalfOpen { probe_in_flight: false };
+            *state = Inner::HalfOpen {
+                probe_in_flight: false,
+            };
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A poisoned lock only means another thread panicked mid-update of plain data.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -204,7 +235,11 @@ pub struct RateLimit {
 impl RateLimit {
     /// A limiter allowing `per_second` calls a second on average and `burst` at once.
     pub fn new(per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        Self { limiter: governor::RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)) }
+        Self {
+            limiter: governor::RateLimiter::direct(
+                Quota::per_second(per_second).allow_burst(burst),
+            ),
+        }
     }
 
     /// Waits until a call is allowed.
@@ -238,7 +273,8 @@ mod tests {
                 assert!(jittered <= base, "{jittered:?} > {base:?}");
             }
         }
-        let spread: std::collections::HashSet<Duration> = (0..50).filter_map(|_| policy.delays().next()).collect();
+        let spread: std::collections::HashSet<Duration> =
+            (0..50).filter_map(|_| policy.delays().next()).collect();
         assert!(spread.len() > 1, "jitter produced one value only");
     }
 
@@ -249,7 +285,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn breaker_opens_after_consecutive_failures_and_closes_after_a_good_probe() {
-        let breaker = CircuitBreaker::new(BreakerConfig { failure_threshold: 3, open_for: Duration::from_secs(30) });
+        let breaker = CircuitBreaker::new(BreakerConfig {
+            failure_threshold: 3,
+            open_for: Duration::from_secs(30),
+        });
         for _ in 0..2 {
             breaker.on_failure(breaker.try_acquire().unwrap());
         }
@@ -257,7 +296,11 @@ mod tests {
         for _ in 0..2 {
             breaker.on_failure(breaker.try_acquire().unwrap());
         }
-        assert_eq!(breaker.state(), BreakerState::Closed, "a success resets the count");
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Closed,
+            "a success resets the count"
+        );
         breaker.on_failure(breaker.try_acquire().unwrap());
         assert_eq!(breaker.state(), BreakerState::Open);
         let wait = breaker.try_acquire().unwrap_err();
@@ -273,7 +316,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_probe_reopens_and_a_neutral_one_frees_the_slot() {
-        let breaker = CircuitBreaker::new(BreakerConfig { failure_threshold: 1, open_for: Duration::from_secs(5) });
+        let breaker = CircuitBreaker::new(BreakerConfig {
+            failure_threshold: 1,
+            open_for: Duration::from_secs(5),
+        });
         breaker.on_failure(breaker.try_acquire().unwrap());
         tokio::time::advance(Duration::from_secs(6)).await;
         breaker.on_neutral(breaker.try_acquire().unwrap());

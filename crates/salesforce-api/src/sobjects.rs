@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{Client, Idempotency, Request, segment};
-use crate::error::{ApiErrorItem, Error};
+use salesforce_core::wire::SaveResult;
+
+use crate::error::Error;
 use crate::names::{check_field, check_id, check_object};
 use crate::query::Record;
 
@@ -31,19 +33,6 @@ pub struct UpsertResult {
     pub id: String,
     /// Whether the record was created (201) rather than updated (200).
     pub created: bool,
-}
-
-/// One record's outcome in an sObject Collections call, in request order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct CollectionResult {
-    /// The record id (absent when a create failed).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Whether this record succeeded.
-    pub success: bool,
-    /// Why it failed (entries carry `statusCode`, read into `error_code`).
-    #[serde(default)]
-    pub errors: Vec<ApiErrorItem>,
 }
 
 /// One subrequest of a composite call.
@@ -93,7 +82,12 @@ impl Client {
     ///
     /// # Errors
     /// `NOT_FOUND`, `INVALID_FIELD`, invalid names or ids (before any call).
-    pub async fn get_record(&self, object: &str, id: &str, fields: Option<&[&str]>) -> Result<Record, Error> {
+    pub async fn get_record(
+        &self,
+        object: &str,
+        id: &str,
+        fields: Option<&[&str]>,
+    ) -> Result<Record, Error> {
         let mut request = Request::get(self.record_path(object, id)?);
         if let Some(fields) = fields {
             for field in fields {
@@ -108,7 +102,11 @@ impl Client {
     ///
     /// # Errors
     /// Salesforce's validation errors (`REQUIRED_FIELD_MISSING`, …).
-    pub async fn create_record(&self, object: &str, fields: &Map<String, Value>) -> Result<CreateResult, Error> {
+    pub async fn create_record(
+        &self,
+        object: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<CreateResult, Error> {
         let request = Request::new(Method::POST, self.sobject_path(object)?).json_body(fields)?;
         self.json(&request, "create record").await
     }
@@ -117,8 +115,14 @@ impl Client {
     ///
     /// # Errors
     /// Salesforce's validation errors, `NOT_FOUND`, `ENTITY_IS_DELETED`.
-    pub async fn update_record(&self, object: &str, id: &str, fields: &Map<String, Value>) -> Result<(), Error> {
-        let request = Request::new(Method::PATCH, self.record_path(object, id)?).json_body(fields)?;
+    pub async fn update_record(
+        &self,
+        object: &str,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<(), Error> {
+        let request =
+            Request::new(Method::PATCH, self.record_path(object, id)?).json_body(fields)?;
         self.send(&request).await.map(drop)
     }
 
@@ -134,11 +138,20 @@ impl Client {
         fields: &Map<String, Value>,
     ) -> Result<UpsertResult, Error> {
         if ext_value.is_empty() {
-            return Err(Error::InvalidRequest("an upsert needs a non-empty external id value".into()));
+            return Err(Error::InvalidRequest(
+                "an upsert needs a non-empty external id value".into(),
+            ));
         }
-        let path = format!("{}/{}/{}", self.sobject_path(object)?, check_field(ext_field)?, segment(ext_value));
+        let path = format!(
+            "{}/{}/{}",
+            self.sobject_path(object)?,
+            check_field(ext_field)?,
+            segment(ext_value)
+        );
         // Upsert by external id is idempotent: the same value always lands on the same record.
-        let request = Request::new(Method::PATCH, path).json_body(fields)?.idempotency(Idempotency::Idempotent);
+        let request = Request::new(Method::PATCH, path)
+            .json_body(fields)?
+            .idempotency(Idempotency::Idempotent);
         self.json(&request, "upsert record").await
     }
 
@@ -152,12 +165,16 @@ impl Client {
     }
 
     /// Creates many records through sObject Collections, 200 per call, and returns one result per
-    /// record in order. Each record must carry `attributes.type`. With `all_or_none`, a failure
+    /// record in order (failed entries carry Salesforce's `statusCode`). Each record must carry `attributes.type`. With `all_or_none`, a failure
     /// rolls back its own chunk only: earlier chunks are already committed.
     ///
     /// # Errors
     /// Whole-call failures; per-record failures are in the results.
-    pub async fn create_records(&self, records: &[Value], all_or_none: bool) -> Result<Vec<CollectionResult>, Error> {
+    pub async fn create_records(
+        &self,
+        records: &[Value],
+        all_or_none: bool,
+    ) -> Result<Vec<SaveResult>, Error> {
         self.collections(Method::POST, records, all_or_none).await
     }
 
@@ -165,7 +182,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_records`].
-    pub async fn update_records(&self, records: &[Value], all_or_none: bool) -> Result<Vec<CollectionResult>, Error> {
+    pub async fn update_records(
+        &self,
+        records: &[Value],
+        all_or_none: bool,
+    ) -> Result<Vec<SaveResult>, Error> {
         self.collections(Method::PATCH, records, all_or_none).await
     }
 
@@ -173,34 +194,59 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_records`]; an invalid id fails before any call.
-    pub async fn delete_records(&self, ids: &[&str], all_or_none: bool) -> Result<Vec<CollectionResult>, Error> {
+    pub async fn delete_records(
+        &self,
+        ids: &[&str],
+        all_or_none: bool,
+    ) -> Result<Vec<SaveResult>, Error> {
         let mut results = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(COLLECTION_CHUNK) {
-            let checked = chunk.iter().map(|id| check_id(id)).collect::<Result<Vec<_>, _>>()?;
+            let checked = chunk
+                .iter()
+                .map(|id| check_id(id))
+                .collect::<Result<Vec<_>, _>>()?;
             let request = Request::new(Method::DELETE, self.data_path("composite/sobjects"))
                 .query("ids", checked.join(","))
                 .query("allOrNone", all_or_none.to_string());
-            results.extend(self.json::<Vec<CollectionResult>>(&request, "delete records").await?);
+            results.extend(
+                self.json::<Vec<SaveResult>>(&request, "delete records")
+                    .await?,
+            );
         }
         Ok(results)
     }
 
-    async fn collections(&self, method: Method, records: &[Value], all_or_none: bool) -> Result<Vec<CollectionResult>, Error> {
+    async fn collections(
+        &self,
+        method: Method,
+        records: &[Value],
+        all_or_none: bool,
+    ) -> Result<Vec<SaveResult>, Error> {
         let mut results = Vec::with_capacity(records.len());
         for chunk in records.chunks(COLLECTION_CHUNK) {
             for record in chunk {
-                let object = record.pointer("/attributes/type").and_then(Value::as_str).ok_or_else(|| {
-                    Error::InvalidRequest("every record of a collection needs attributes.type".into())
-                })?;
+                let object = record
+                    .pointer("/attributes/type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        Error::InvalidRequest(
+                            "every record of a collection needs attributes.type".into(),
+                        )
+                    })?;
                 check_object(object)?;
             }
             let body = serde_json::json!({ "allOrNone": all_or_none, "records": chunk });
-            let request = Request::new(method.clone(), self.data_path("composite/sobjects")).json_body(&body)?;
-            let chunk_results: Vec<CollectionResult> = self.json(&request, "sObject collection").await?;
+            let request = Request::new(method.clone(), self.data_path("composite/sobjects"))
+                .json_body(&body)?;
+            let chunk_results: Vec<SaveResult> = self.json(&request, "sObject collection").await?;
             if chunk_results.len() != chunk.len() {
                 return Err(Error::UnexpectedResponse {
                     context: "sObject collection",
-                    detail: format!("{} results for {} records", chunk_results.len(), chunk.len()),
+                    detail: format!(
+                        "{} results for {} records",
+                        chunk_results.len(),
+                        chunk.len()
+                    ),
                 });
             }
             results.extend(chunk_results);
@@ -212,7 +258,11 @@ impl Client {
     ///
     /// # Errors
     /// More than 25 subrequests (before any call); whole-call failures.
-    pub async fn composite(&self, subrequests: &[CompositeSubrequest], all_or_none: bool) -> Result<Vec<CompositeSubresponse>, Error> {
+    pub async fn composite(
+        &self,
+        subrequests: &[CompositeSubrequest],
+        all_or_none: bool,
+    ) -> Result<Vec<CompositeSubresponse>, Error> {
         if subrequests.is_empty() || subrequests.len() > COMPOSITE_LIMIT {
             return Err(Error::InvalidRequest(format!(
                 "a composite request takes 1 to {COMPOSITE_LIMIT} subrequests, not {}",

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use salesforce_core::wire::LimitInfo;
+
 /// Usage of one org, shared (`Arc`) by every client talking to it.
 #[derive(Debug)]
 pub struct ApiUsage {
@@ -62,12 +64,10 @@ impl ApiUsage {
         self.sent_by_us.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records a `Sforce-Limit-Info` header value; malformed values are ignored.
-    pub(crate) fn record_header(&self, value: &str) {
-        if let Some((used, max)) = parse_api_usage(value) {
-            self.used.store(used, Ordering::Relaxed);
-            self.max.store(max, Ordering::Relaxed);
-        }
+    /// Records the figures of a `Sforce-Limit-Info` header.
+    pub(crate) fn record(&self, info: &LimitInfo) {
+        self.used.store(info.used, Ordering::Relaxed);
+        self.max.store(info.max, Ordering::Relaxed);
     }
 }
 
@@ -77,40 +77,23 @@ impl Default for ApiUsage {
     }
 }
 
-/// Reads `api-usage=USED/MAX` out of a `Sforce-Limit-Info` value such as
-/// `api-usage=18/15000; per-app-api-usage=17/250(appName=x)`.
-pub fn parse_api_usage(value: &str) -> Option<(u64, u64)> {
-    value.split(';').find_map(|part| {
-        let usage = part.trim().strip_prefix("api-usage=")?;
-        let (used, max) = usage.split_once('/')?;
-        Some((used.trim().parse().ok()?, max.trim().parse().ok()?))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_documented_header_forms() {
-        assert_eq!(parse_api_usage("api-usage=18/15000"), Some((18, 15000)));
-        assert_eq!(parse_api_usage("api-usage=18/15000; per-app-api-usage=17/250(appName=x)"), Some((18, 15000)));
-        assert_eq!(parse_api_usage("per-app-api-usage=17/250(appName=x); api-usage=3/100"), Some((3, 100)));
-        assert_eq!(parse_api_usage("api-usage=x/15000"), None);
-        assert_eq!(parse_api_usage(""), None);
-        assert_eq!(parse_api_usage("api-usage=18"), None);
-    }
 
     #[test]
     fn soft_ceiling_applies_only_once_usage_is_known() {
         let usage = ApiUsage::new(0.9);
         assert_eq!(usage.above_soft_ceiling(), None);
         assert_eq!(usage.snapshot().used, None);
-        usage.record_header("api-usage=899/1000");
+        usage.record(&"api-usage=899/1000".parse().unwrap());
         assert_eq!(usage.above_soft_ceiling(), None);
-        usage.record_header("api-usage=900/1000");
+        usage.record(
+            &"api-usage=900/1000; per-app-api-usage=17/250(appName=x)"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(usage.above_soft_ceiling(), Some((900, 1000)));
-        usage.record_header("garbage");
-        assert_eq!(usage.snapshot().used, Some(900), "a malformed header leaves the last figures");
+        assert_eq!(usage.snapshot().max, Some(1000));
     }
 }
