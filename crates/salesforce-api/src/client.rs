@@ -171,7 +171,7 @@ pub fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwe
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("sfmcp/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(Error::Transport)
+        .map_err(Error::transport)
 }
 
 /// A Salesforce client for one connection (one user's access to one org). Cheap to clone.
@@ -429,10 +429,7 @@ impl Client {
                 .body(body.clone());
         }
         inner.usage.record_sent();
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| Error::Transport(e.without_url()))?;
+        let response = builder.send().await.map_err(Error::transport)?;
         if let Some(info) = response
             .headers()
             .get(salesforce_core::wire::LIMIT_INFO_HEADER)
@@ -521,11 +518,7 @@ pub(crate) async fn read_bounded(
         });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Error::Transport(e.without_url()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::UnexpectedResponse {
                 context,

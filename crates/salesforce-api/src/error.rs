@@ -25,10 +25,24 @@ pub enum ErrorClass {
     Permanent,
 }
 
-/// Everything that can go wrong talking to Salesforce.
+/// How a request failed to complete, from the transport's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// No connection could be made: nothing was sent.
+    Connect,
+    /// The request or the response took too long: it may have been acted on.
+    Timeout,
+    /// The connection broke while the request or response was in flight.
+    Interrupted,
+    /// The HTTP client itself could not be set up or the request could not be built.
+    Setup,
+}
+
+/// Everything that can go wrong talking to Salesforce. Plain data (clonable, comparable), so
+/// builders can hold an error until they are finished.
 ///
 /// Messages are fit to show a user and never contain a token.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Salesforce answered with an error body.
@@ -40,8 +54,13 @@ pub enum Error {
         errors: Vec<ApiError>,
     },
     /// The request did not complete: connection refused, reset, timed out.
-    #[error("could not reach Salesforce: {0}")]
-    Transport(#[source] reqwest::Error),
+    #[error("could not reach Salesforce: {detail}")]
+    Transport {
+        /// What happened.
+        failure: TransportFailure,
+        /// The transport's own description (no URL, no token).
+        detail: String,
+    },
     /// Salesforce answered something this client cannot read.
     #[error("unexpected response from Salesforce ({context}): {detail}")]
     UnexpectedResponse {
@@ -77,17 +96,62 @@ pub enum Error {
     /// The request was refused before any call because an argument is invalid.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// A SOQL text or identifier was refused by the grammar.
-    #[error(transparent)]
+    /// The query (built or model-written) is not valid SOQL, or a name or value in it is refused.
+    #[error("invalid SOQL: {0}")]
     Soql(#[from] salesforce_core::soql::SoqlError),
+    /// The builder was asked for a query with an empty `SELECT` list.
+    #[error("the query selects nothing: add at least one field")]
+    EmptySelect,
+    /// A filter that SOQL cannot express, such as an aggregate on the left of `IN`.
+    #[error("unsupported filter: {reason}")]
+    UnsupportedFilter {
+        /// Why it cannot be expressed.
+        reason: &'static str,
+    },
+    /// The query reads an object the guard's policy does not allow.
+    #[error("querying `{object}` is not allowed")]
+    ObjectNotAllowed {
+        /// The object (or child relationship) named in `FROM`.
+        object: String,
+    },
+    /// The query follows a relationship the guard's policy does not allow.
+    #[error("following the relationship `{relationship}` is not allowed")]
+    RelationshipNotAllowed {
+        /// The relationship name.
+        relationship: String,
+    },
+    /// A guard policy with a row cap of zero, which would refuse every query.
+    #[error("the guard's LIMIT cap must be at least 1")]
+    InvalidLimitCap,
 }
 
 impl Error {
+    /// Reads a reqwest failure, keeping what it means and dropping the URL.
+    pub(crate) fn transport(error: reqwest::Error) -> Self {
+        let failure = if error.is_connect() {
+            TransportFailure::Connect
+        } else if error.is_timeout() {
+            TransportFailure::Timeout
+        } else if error.is_builder() {
+            TransportFailure::Setup
+        } else {
+            TransportFailure::Interrupted
+        };
+        Error::Transport {
+            failure,
+            detail: error.without_url().to_string(),
+        }
+    }
+
     /// The failure's class: whether to retry, re-authorize, back off or fix the input.
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Api { status, errors } => classify_api(*status, errors),
-            Error::Transport(_) => ErrorClass::Retryable,
+            Error::Transport {
+                failure: TransportFailure::Setup,
+                ..
+            } => ErrorClass::Permanent,
+            Error::Transport { .. } => ErrorClass::Retryable,
             Error::UnexpectedResponse { .. } => ErrorClass::Permanent,
             Error::Access {
                 reauthorize: true, ..
@@ -97,7 +161,13 @@ impl Error {
             } => ErrorClass::Retryable,
             Error::CircuitOpen { .. } => ErrorClass::Retryable,
             Error::SoftLimit { .. } => ErrorClass::LimitExceeded,
-            Error::InvalidRequest(_) | Error::Soql(_) => ErrorClass::Validation,
+            Error::InvalidRequest(_)
+            | Error::Soql(_)
+            | Error::EmptySelect
+            | Error::UnsupportedFilter { .. }
+            | Error::ObjectNotAllowed { .. }
+            | Error::RelationshipNotAllowed { .. }
+            | Error::InvalidLimitCap => ErrorClass::Validation,
         }
     }
 
@@ -113,7 +183,6 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
-            Error::Transport(error) => error.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
@@ -130,7 +199,7 @@ impl Error {
     /// `UNABLE_TO_LOCK_ROW`) or the connection failed before anything was sent.
     pub(crate) fn proves_not_performed(&self) -> bool {
         match self {
-            Error::Transport(error) => error.is_connect(),
+            Error::Transport { failure, .. } => *failure == TransportFailure::Connect,
             Error::Api { .. } => matches!(
                 self.error_code(),
                 Some("SERVER_UNAVAILABLE" | "UNABLE_TO_LOCK_ROW")
@@ -143,7 +212,7 @@ impl Error {
     /// circuit breaker.
     pub(crate) fn is_org_failure(&self) -> bool {
         match self {
-            Error::Transport(_) => true,
+            Error::Transport { failure, .. } => *failure != TransportFailure::Setup,
             Error::Api { status, .. } => {
                 *status >= 500 || self.error_code() == Some("SERVER_UNAVAILABLE")
             }

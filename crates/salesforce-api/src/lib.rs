@@ -15,6 +15,7 @@ mod names;
 mod query;
 mod resilience;
 mod sobjects;
+pub mod soql;
 mod usage;
 
 pub use access::{Access, AccessProvider, StaticAccess};
@@ -27,7 +28,7 @@ pub use describe::{
     ChildRelationship, DescribeCache, FieldDescribe, FlowResult, GlobalDescribe, LimitValue,
     Limits, ObjectDescribe, ObjectSummary, PicklistValue,
 };
-pub use error::{Error, ErrorClass};
+pub use error::{Error, ErrorClass, TransportFailure};
 pub use query::{Attributes, QueryCursor, QueryOptions, QueryPage, Record};
 pub use resilience::{BreakerConfig, BreakerState, CircuitBreaker, RateLimit, RetryPolicy};
 pub use salesforce_core::wire::{ApiError, LimitInfo, SaveError, SaveResult};
