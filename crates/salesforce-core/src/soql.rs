@@ -37,7 +37,7 @@ mod parser;
 mod printer;
 
 pub use ast::{
-    Aggregate, AggregateFunction, ComparisonOperator, Condition, FieldPath, From, Identifier,
+    Aggregate, AggregateFunction, ComparisonOperator, Condition, FieldPath, FromClause, Identifier,
     NullsOrder, Number, Operand, OrderBy, Query, SelectItem, SoqlString, SortDirection, StringPart,
     Value,
 };

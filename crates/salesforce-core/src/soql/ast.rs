@@ -441,7 +441,7 @@ pub enum SelectItem {
 
 /// The `FROM` clause.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct From {
+pub struct FromClause {
     /// The object (or, in a subquery, the child relationship name).
     pub object: Identifier,
     /// An alias, as in `FROM Account a`.
@@ -589,7 +589,7 @@ pub struct Query {
     /// The `SELECT` list (never empty when parsed).
     pub select: Vec<SelectItem>,
     /// The `FROM` clause.
-    pub from: From,
+    pub from: FromClause,
     /// The `WHERE` condition.
     pub where_: Option<Condition>,
     /// The `GROUP BY` fields.
@@ -609,7 +609,7 @@ impl Query {
     pub fn new(select: Vec<SelectItem>, object: Identifier) -> Self {
         Self {
             select,
-            from: From {
+            from: FromClause {
                 object,
                 alias: None,
             },

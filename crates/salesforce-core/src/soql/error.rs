@@ -121,8 +121,10 @@ impl SoqlError {
         match self {
             Self::OffsetOutOfRange { .. } => "NUMBER_OUTSIDE_VALID_RANGE",
             Self::TooDeep { .. } => "QUERY_TOO_COMPLICATED",
-            Self::InvalidIdentifier { .. } => "INVALID_FIELD",
-            Self::Syntax(_) | Self::TooLong { .. } | Self::InvalidValue { .. } => "MALFORMED_QUERY",
+            Self::Syntax(_)
+            | Self::TooLong { .. }
+            | Self::InvalidIdentifier { .. }
+            | Self::InvalidValue { .. } => "MALFORMED_QUERY",
         }
     }
 }

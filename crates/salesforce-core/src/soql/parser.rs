@@ -25,7 +25,7 @@
 //! (`CALENDAR_YEAR()`, `toLabel()`, `FORMAT()`, `convertCurrency()`), bind variables.
 
 use super::ast::{
-    Aggregate, AggregateFunction, ComparisonOperator, Condition, FieldPath, From, Identifier,
+    Aggregate, AggregateFunction, ComparisonOperator, Condition, FieldPath, FromClause, Identifier,
     NullsOrder, Operand, OrderBy, Query, SelectItem, SoqlString, SortDirection, Value,
 };
 use super::date::{self, LiteralName};
@@ -219,7 +219,7 @@ impl Parser {
         };
         Ok(Query {
             select,
-            from: From { object, alias },
+            from: FromClause { object, alias },
             where_,
             group_by,
             having,

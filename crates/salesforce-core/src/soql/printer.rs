@@ -7,8 +7,8 @@
 //! never produces injected SOQL.
 
 use super::ast::{
-    Aggregate, Condition, FieldPath, From, Identifier, NullsOrder, Number, Operand, OrderBy, Query,
-    SelectItem, SoqlString, SortDirection, Value,
+    Aggregate, Condition, FieldPath, FromClause, Identifier, NullsOrder, Number, Operand, OrderBy,
+    Query, SelectItem, SoqlString, SortDirection, Value,
 };
 use super::escape::write_literal;
 use std::fmt::{self, Display, Formatter, Write};
@@ -109,7 +109,7 @@ impl Display for SelectItem {
     }
 }
 
-impl Display for From {
+impl Display for FromClause {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.object)?;
         match &self.alias {
