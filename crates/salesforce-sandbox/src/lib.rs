@@ -3,13 +3,28 @@
 //!
 //! It is an independent peer of our client: it never depends on `salesforce-api`, `auth` or any
 //! MCP crate, so that testing the client against it tests two implementations against each other.
+//!
+//! Module map: [`schema`] (objects, fields, describe), [`store`] (tables, validation,
+//! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
+//! `rest` (sObjects, collections, composite, limits, flows), [`oauth`] (authorize, token,
+//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
+mod admin;
 pub mod clock;
 pub mod dataset;
 mod error;
+pub mod faults;
+pub mod http;
+pub mod limits;
+pub mod oauth;
+pub mod request_log;
+mod rest;
 pub mod schema;
+pub mod server;
 pub mod store;
 pub mod value;
 
 pub use clock::Clock;
+pub use dataset::DatasetSize;
 pub use error::{ApiFailure, Error};
+pub use server::{RunningSandbox, Sandbox, SandboxBuilder};

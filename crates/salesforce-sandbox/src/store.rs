@@ -429,6 +429,16 @@ impl<'a> Txn<'a> {
         self.data
     }
 
+    /// The time the transaction stamps on records.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The user the transaction acts as.
+    pub fn user(&self) -> RecordId {
+        self.user
+    }
+
     /// A point to roll back to.
     pub fn savepoint(&self) -> usize {
         self.undo.len()
