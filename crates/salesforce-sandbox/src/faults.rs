@@ -16,6 +16,9 @@ pub struct FaultConfig {
     pub error_rate: f64,
     /// Share of requests (0.0–1.0) whose connection is closed without an answer.
     pub drop_rate: f64,
+    /// The next this-many requests are answered 503 `SERVER_UNAVAILABLE`, then traffic is served
+    /// again: a deterministic burst for retry tests.
+    pub fail_next: u32,
 }
 
 /// What to do with one request.
@@ -53,9 +56,16 @@ impl Faults {
 
     /// Decides the fate of one request and how long to delay it.
     pub fn decide(&self) -> (Duration, FaultAction) {
-        let config = self.get();
+        let config = {
+            let mut config = self.config.lock().unwrap_or_else(|e| e.into_inner());
+            let snapshot = config.clone();
+            config.fail_next = config.fail_next.saturating_sub(1);
+            snapshot
+        };
         let delay = Duration::from_millis(config.latency_ms.min(60_000));
-        let action = if config.drop_rate > 0.0 && rand::random::<f64>() < config.drop_rate {
+        let action = if config.fail_next > 0 {
+            FaultAction::Unavailable
+        } else if config.drop_rate > 0.0 && rand::random::<f64>() < config.drop_rate {
             FaultAction::Drop
         } else if config.error_rate > 0.0 && rand::random::<f64>() < config.error_rate {
             FaultAction::Unavailable
