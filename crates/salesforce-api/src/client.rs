@@ -145,6 +145,7 @@ impl ClientBuilder {
             None => http_client(self.timeout, self.connect_timeout)?,
         };
         Ok(Client {
+            priority: Priority::Required,
             inner: Arc::new(Inner {
                 http,
                 access: self.access,
@@ -178,6 +179,8 @@ pub fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwe
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Calls through an [`optional`](Client::optional) view are skipped above the soft ceiling.
+    priority: Priority,
 }
 
 struct Inner {
@@ -227,7 +230,6 @@ pub(crate) struct Request {
     pub(crate) body: Option<(Bytes, &'static str)>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) idempotency: Idempotency,
-    pub(crate) priority: Priority,
 }
 
 impl Request {
@@ -244,7 +246,6 @@ impl Request {
             body: None,
             headers: Vec::new(),
             idempotency,
-            priority: Priority::Required,
         }
     }
 
@@ -276,12 +277,6 @@ impl Request {
 
     pub(crate) fn idempotency(mut self, idempotency: Idempotency) -> Self {
         self.idempotency = idempotency;
-        self
-    }
-
-    #[allow(dead_code, reason = "used by optional prefetching callers")]
-    pub(crate) fn priority(mut self, priority: Priority) -> Self {
-        self.priority = priority;
         self
     }
 }
@@ -334,6 +329,16 @@ impl Client {
         }
     }
 
+    /// The same connection for calls that can be skipped: above the org's soft usage ceiling they
+    /// fail with [`Error::SoftLimit`] before anything is sent, so that optional work (prefetching,
+    /// enrichment, cache warming) cannot burn the org's daily quota.
+    pub fn optional(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            priority: Priority::Optional,
+        }
+    }
+
     /// The REST API version in use.
     pub fn api_version(&self) -> &ApiVersion {
         &self.inner.api_version
@@ -362,7 +367,7 @@ impl Client {
         let mut refreshed = false;
         let mut access = inner.access.current().await?;
         loop {
-            if request.priority == Priority::Optional
+            if self.priority == Priority::Optional
                 && let Some((used, max)) = inner.usage.above_soft_ceiling()
             {
                 return Err(Error::SoftLimit { used, max });

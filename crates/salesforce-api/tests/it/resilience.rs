@@ -159,3 +159,33 @@ async fn the_breaker_opens_fails_fast_and_closes_after_recovery() {
     client.limits().await.expect("the probe succeeds");
     assert_eq!(breaker.state(), BreakerState::Closed);
 }
+
+#[tokio::test]
+async fn optional_calls_stop_at_the_soft_ceiling_and_required_ones_go_on() {
+    let org = Org::start().await;
+    org.admin(reqwest::Method::POST, "limits", json!({"max": 20}))
+        .await;
+    let client = org.client();
+    // Spend the org's quota up to the 90 % ceiling (the sandbox counts every API call).
+    while client.usage().used.is_none_or(|used| used < 18) {
+        client.limits().await.unwrap();
+    }
+    org.clear_log().await;
+    let skipped = client.optional().limits().await.unwrap_err();
+    assert!(
+        matches!(
+            skipped,
+            salesforce_api::Error::SoftLimit { used: 18, max: 20 }
+        ),
+        "{skipped}"
+    );
+    assert_eq!(skipped.class(), ErrorClass::LimitExceeded);
+    assert!(
+        org.api_requests().await.is_empty(),
+        "a skipped optional call sends nothing"
+    );
+    client
+        .limits()
+        .await
+        .expect("a required call still goes through");
+}
