@@ -5,3 +5,8 @@
 //!
 //! It receives access through a small trait (instance URL, access token, a way to ask for a fresh
 //! one). It never knows about MCP, HTTP servers or where tokens are stored.
+
+mod error;
+pub mod soql;
+
+pub use error::Error;

@@ -13,4 +13,7 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A SOQL query or query part that the grammar refuses.
+    #[error("invalid SOQL: {0}")]
+    Soql(#[from] crate::soql::SoqlError),
 }
