@@ -8,6 +8,7 @@ pub mod clock;
 pub mod dataset;
 mod error;
 pub mod schema;
+pub mod soql_engine;
 pub mod store;
 pub mod value;
 
