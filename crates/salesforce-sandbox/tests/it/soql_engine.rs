@@ -822,6 +822,15 @@ fn paging_follows_locators_across_pages() {
     all.extend(last_names(&third));
     let expected: Vec<String> = (0..450).rev().map(|i| format!("Lead {i:04}")).collect();
     assert_eq!(all, expected);
+    // A LIMIT sorts only what it keeps; ties stay in table order.
+    assert_eq!(
+        last_names(&org.query("SELECT LastName FROM Lead ORDER BY LastName DESC LIMIT 3 OFFSET 2")),
+        ["Lead 0447", "Lead 0446", "Lead 0445"]
+    );
+    assert_eq!(
+        last_names(&org.query("SELECT LastName FROM Lead ORDER BY Company, Email LIMIT 3")),
+        ["Lead 0000", "Lead 0001", "Lead 0002"]
+    );
     // The locator is released once its last page is read.
     let gone = next(&org, &url2, now()).unwrap_err();
     assert_eq!(
