@@ -1028,3 +1028,36 @@ fn generated_dataset_matches_direct_computation() {
     assert_eq!(ids.len(), total_tasks);
     assert_eq!(pages, total_tasks.div_ceil(2000));
 }
+
+#[test]
+fn subqueries_filter_order_limit_and_see_deleted_children_only_in_query_all() {
+    let org = org();
+    {
+        let mut data = org.store.write();
+        let user = data.users().admin;
+        let mut txn = Txn::new(&mut data, user, now());
+        txn.delete("Contact", org.id("jones").as_str()).unwrap();
+    }
+    let soql = "SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName DESC LIMIT 5), \
+                (SELECT Name FROM Opportunities WHERE Amount != null ORDER BY Amount DESC LIMIT 1) \
+                FROM Account WHERE Name = 'Acme'";
+    let children = |response: &QueryResponse, relationship: &str| -> Vec<String> {
+        match response.records[0].get(relationship) {
+            Some(Cell::Children(Some(result))) => result
+                .records
+                .iter()
+                .map(|r| match r.cells().next() {
+                    Some((_, Cell::Value(Value::Text(t)))) => t.to_string(),
+                    other => panic!("{other:?}"),
+                })
+                .collect(),
+            Some(Cell::Children(None)) => Vec::new(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let live = org.query(soql);
+    assert_eq!(children(&live, "Contacts"), ["Smith"]);
+    assert_eq!(children(&live, "Opportunities"), ["Acme Big"]);
+    let all = org.run_with(soql, true, 2000, now()).unwrap();
+    assert_eq!(children(&all, "Contacts"), ["Smith", "Jones"]);
+}
