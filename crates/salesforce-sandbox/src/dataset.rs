@@ -205,7 +205,7 @@ impl Loader<'_> {
             .data
             .insert_planned(&loader.plan, record, self.admin, self.now);
         self.done += 1;
-        if self.done % 10_000 == 0 || self.done == self.total {
+        if self.done.is_multiple_of(10_000) || self.done == self.total {
             (self.progress)(Progress {
                 done: self.done,
                 total: self.total,

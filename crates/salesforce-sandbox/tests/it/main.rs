@@ -1,1 +1,9 @@
-//! Integration tests of the sandbox over real HTTP.
+//! Integration tests of the sandbox over real HTTP on loopback.
+
+mod admin;
+mod crud;
+mod describe;
+mod limits;
+mod oauth;
+mod support;
+mod transactions;
