@@ -52,7 +52,13 @@ struct LimitRequest {
 }
 
 /// Routes `/__sandbox/{tail}`.
-pub fn handle(state: &State, method: &Method, tail: &str, _query: &str, body: &[u8]) -> Reply {
+pub(crate) fn handle(
+    state: &State,
+    method: &Method,
+    tail: &str,
+    _query: &str,
+    body: &[u8],
+) -> Reply {
     let result = match (method.clone(), tail) {
         (Method::POST, "reset") => {
             state.reload(state.dataset());

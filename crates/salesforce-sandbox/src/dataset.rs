@@ -845,7 +845,7 @@ mod tests {
         let store = Store::new(now);
         let mut data = store.write();
         generate(&mut data, DatasetSize::Demo, 1, now, &mut |_| {});
-        let (obj, def, table) = data.object("Lead").unwrap();
+        let (_, def, table) = data.object("Lead").unwrap();
         let created = def.field_index("CreatedDate").unwrap();
         let week_ago = now - Duration::days(7);
         let mut recent = 0;
@@ -860,7 +860,6 @@ mod tests {
         }
         assert!(recent > 100, "only {recent} recent leads");
         assert_eq!(table.len(), 5_000);
-        let _ = obj;
         // Opportunities derive probability and closed flags from the stage.
         let (_, opp, opps) = data.object("Opportunity").unwrap();
         let (stage, prob) = (

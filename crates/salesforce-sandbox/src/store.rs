@@ -544,7 +544,7 @@ impl<'a> Txn<'a> {
             return Ok(());
         };
         let target = self.data.schema.object_for_prefix(id.key_prefix());
-        let Some((obj, target)) = target.filter(|(_, t)| {
+        let Some((obj, _)) = target.filter(|(_, t)| {
             field
                 .reference_to
                 .iter()
@@ -556,7 +556,6 @@ impl<'a> Txn<'a> {
                 vec![field.name.clone()],
             ));
         };
-        let _ = target;
         match self.data.tables.get(obj).and_then(|t| t.get(id)) {
             Some(record) if self.data.is_deleted(obj, record) => Err(bad(
                 error_code::ENTITY_IS_DELETED,
