@@ -65,3 +65,25 @@ async fn datasets_reload_deterministically_and_requests_are_logged() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn start_local_serves_until_shut_down() {
+    let running = salesforce_sandbox::Sandbox::start_local().await.unwrap();
+    let base = running.base_url();
+    assert!(base.starts_with("http://127.0.0.1:"));
+    let client = reqwest::Client::new();
+    let versions = client
+        .get(format!("{base}/services/data/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.status(), StatusCode::OK);
+    running.shutdown().await;
+    assert!(
+        client
+            .get(format!("{base}/services/data/"))
+            .send()
+            .await
+            .is_err()
+    );
+}
