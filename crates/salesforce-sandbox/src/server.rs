@@ -441,6 +441,9 @@ fn route(
     if let Some(tail) = path.strip_prefix("/services/oauth2/") {
         return oauth::handle(state, method, tail, query, body, headers);
     }
+    if let Some(tail) = path.strip_prefix("/id/") {
+        return oauth::identity(state, headers, tail);
+    }
     if let Some(tail) = path.strip_prefix("/__sandbox/") {
         return crate::admin::handle(state, method, tail, query, body);
     }

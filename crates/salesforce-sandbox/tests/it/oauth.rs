@@ -165,6 +165,17 @@ async fn full_web_server_flow_with_pkce_rotation_and_revocation() {
         (Some(true), Some("access_token"))
     );
 
+    let identity = org
+        .client
+        .get(id)
+        .bearer_auth(&access2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.status(), StatusCode::OK);
+    let identity: Value = identity.json().await.unwrap();
+    assert_eq!(identity["username"], "demo@sfmcp.example");
+
     // Revoking the refresh token revokes its access tokens.
     let response = org
         .client
