@@ -319,3 +319,26 @@ async fn login_page_flow_without_auto_approve() {
     );
     let _ = Method::GET;
 }
+
+#[tokio::test]
+async fn codes_expire_and_rotation_can_be_switched_off() {
+    let org = Org::with(builder().rotate_refresh_tokens(false)).await;
+    let stale = code(&org).await;
+    org.admin(Method::POST, "clock", json!({"advanceSeconds": 16 * 60}))
+        .await;
+    let (status, body) = exchange(&org, &stale, VERIFIER, CALLBACK).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_grant", "error_description": "expired authorization code"})
+    );
+
+    let fresh = code(&org).await;
+    let (_, tokens) = exchange(&org, &fresh, VERIFIER, CALLBACK).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    for _ in 0..2 {
+        let (status, refreshed) = refresh(&org, refresh_token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(refreshed.get("refresh_token").is_none());
+    }
+}
