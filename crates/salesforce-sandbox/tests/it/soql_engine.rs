@@ -887,6 +887,12 @@ fn locators_expire_and_the_oldest_is_evicted() {
     );
     assert_eq!(next(&org, &b, now()).unwrap().records.len(), 50);
     assert_eq!(next(&org, &c, now()).unwrap().records.len(), 50);
+    let d = url(now());
+    org.locators.clear();
+    assert_eq!(
+        next(&org, &d, now()).unwrap_err().code(),
+        "INVALID_QUERY_LOCATOR"
+    );
     assert_eq!(batch_size_from_options(Some("batchSize=5000")), 2000);
     assert_eq!(batch_size_from_options(Some("foo=1, batchSize = 300")), 300);
     assert_eq!(batch_size_from_options(Some("batchSize=abc")), 2000);
