@@ -84,6 +84,8 @@ impl State {
     /// Empties the org and regenerates the configured dataset (if any).
     pub(crate) fn reload(&self, dataset: Option<(DatasetSize, u64)>) {
         let now = self.clock.now();
+        // Locators point at rows of the old data.
+        self.locators.clear();
         self.store.reset(now);
         if let Some((size, seed)) = dataset {
             let mut data = self.store.write();
