@@ -6,7 +6,8 @@
 //!
 //! Module map: [`schema`] (objects, fields, describe), [`store`] (tables, validation,
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
-//! `rest` (sObjects, collections, composite, limits, flows), [`oauth`] (authorize, token,
+//! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
+//! evaluation and query locators), [`oauth`] (authorize, token,
 //! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
 mod admin;
@@ -14,13 +15,14 @@ pub mod clock;
 pub mod dataset;
 mod error;
 pub mod faults;
-pub mod http;
+mod http;
 pub mod limits;
 pub mod oauth;
 pub mod request_log;
 mod rest;
 pub mod schema;
 pub mod server;
+pub mod soql_engine;
 pub mod store;
 pub mod value;
 

@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use salesforce_core::wire::{LIMIT_INFO_HEADER, error_code};
+use salesforce_core::wire::error_code;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -48,6 +48,7 @@ pub struct State {
     pub(crate) faults: Faults,
     pub(crate) log: RequestLog,
     pub(crate) tokens: TokenStore,
+    pub(crate) locators: crate::soql_engine::QueryLocators,
     oauth: RwLock<OAuthConfig>,
     base_url: RwLock<String>,
     max_body_bytes: usize,
@@ -83,6 +84,8 @@ impl State {
     /// Empties the org and regenerates the configured dataset (if any).
     pub(crate) fn reload(&self, dataset: Option<(DatasetSize, u64)>) {
         let now = self.clock.now();
+        // Locators point at rows of the old data.
+        self.locators.clear();
         self.store.reset(now);
         if let Some((size, seed)) = dataset {
             let mut data = self.store.write();
@@ -197,6 +200,7 @@ impl SandboxBuilder {
                 faults: Faults::default(),
                 log: RequestLog::default(),
                 tokens: TokenStore::new(org_id),
+                locators: crate::soql_engine::QueryLocators::default(),
                 oauth: RwLock::new(self.oauth),
                 base_url: RwLock::new(String::new()),
                 max_body_bytes: self.max_body_bytes,
@@ -340,7 +344,15 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
                 let service = service_fn(move |req| handle(state.clone(), req));
@@ -433,6 +445,9 @@ fn route(
     if let Some(tail) = path.strip_prefix("/services/oauth2/") {
         return oauth::handle(state, method, tail, query, body, headers);
     }
+    if let Some(tail) = path.strip_prefix("/id/") {
+        return oauth::identity(state, headers, tail);
+    }
     if let Some(tail) = path.strip_prefix("/__sandbox/") {
         return crate::admin::handle(state, method, tail, query, body);
     }
@@ -443,6 +458,7 @@ fn route(
         return Reply::from(ApiFailure::not_found());
     };
     let now = state.clock.now();
+    // `Sforce-Limit-Info` (salesforce_core::wire::LIMIT_INFO_HEADER); header names are lowercase on the wire in hyper.
     let limit_header = HeaderName::from_static("sforce-limit-info");
     let mut parts = rest_path.split('/');
     let Some(version) = parts.next().and_then(rest::parse_version) else {
@@ -471,17 +487,23 @@ fn route(
             .with_header(limit_header, usage.to_string());
         }
     };
-    debug_assert_eq!(LIMIT_INFO_HEADER.to_ascii_lowercase(), "sforce-limit-info");
     let call = Call {
         state,
         version: &version,
         method,
         segments: &segments,
         query,
+        query_options: headers
+            .get("sforce-query-options")
+            .and_then(|v| v.to_str().ok()),
         body,
         user: session.user,
     };
-    let reply = {
+    // Queries only read: they share the store with each other instead of queueing for the
+    // write lock.
+    let reply = if rest::query::handles(&call) {
+        rest::query::handle(&call, &state.store.read())
+    } else {
         let mut data = state.store.write();
         let mut txn = Txn::new(&mut data, session.user, now);
         rest::dispatch(&call, &mut txn)
