@@ -1,0 +1,102 @@
+//! The crate's error type and the wire-level failure every endpoint answers with.
+
+use http::StatusCode;
+use salesforce_core::wire::{ApiError, error_code};
+
+/// What can go wrong running the sandbox (not per-request failures, which are [`ApiFailure`]s).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Socket or file I/O failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A schema extension was refused.
+    #[error("invalid schema extension: {0}")]
+    Schema(#[from] crate::schema::custom::ExtensionError),
+    /// A JSON document (schema file) did not parse.
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A dataset name was not recognised.
+    #[error("unknown dataset size `{0}` (expected tiny, demo or large)")]
+    UnknownDataset(String),
+}
+
+/// A Salesforce error response: an HTTP status and the JSON array body
+/// `[{"message","errorCode","fields"}]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Body entries.
+    pub errors: Vec<ApiError>,
+}
+
+impl ApiFailure {
+    /// A failure with one error entry.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            errors: vec![ApiError::new(code, message)],
+        }
+    }
+
+    /// A 400 with one error entry naming `fields`.
+    pub fn bad_request(code: &str, message: impl Into<String>, fields: Vec<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            errors: vec![ApiError::new(code, message).with_fields(fields)],
+        }
+    }
+
+    /// 404 `NOT_FOUND` `The requested resource does not exist`.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            error_code::NOT_FOUND,
+            "The requested resource does not exist",
+        )
+    }
+
+    /// 404 `NOT_FOUND` for a type Salesforce does not know in a URL.
+    pub fn unknown_object(name: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            error_code::NOT_FOUND,
+            format!(
+                "The requested resource does not exist: sObject type '{name}' is not supported."
+            ),
+        )
+    }
+
+    /// 400 `INVALID_TYPE` for a type Salesforce does not know in a body.
+    pub fn invalid_type(name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            error_code::INVALID_TYPE,
+            format!("sObject type '{name}' is not supported."),
+        )
+    }
+
+    /// 400 `JSON_PARSER_ERROR`.
+    pub fn json(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            error_code::JSON_PARSER_ERROR,
+            message,
+        )
+    }
+
+    /// 401 `INVALID_SESSION_ID` `Session expired or invalid`.
+    pub fn invalid_session() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            error_code::INVALID_SESSION_ID,
+            "Session expired or invalid",
+        )
+    }
+
+    /// The first error's code (for collections and tests).
+    pub fn code(&self) -> &str {
+        self.errors.first().map_or("", |e| e.error_code.as_str())
+    }
+}
