@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod fuzz;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ usage: cargo xtask <task>
 
 tasks:
   ci      the full gate: fmt, clippy, tests (nextest + doctests), rustdoc, cargo-deny, tidy
+  fuzz    run every cargo-fuzz target for a while: `cargo xtask fuzz [--seconds N] [TARGET...]`
+          (default 60 s each; needs nightly and cargo-fuzz)
   tidy    the source-tree rules alone (//! docs, no mod.rs, no ignored tests, no dbg!/todo!,
           every crate in docs/architecture.md)
 ";
@@ -25,6 +28,7 @@ fn main() -> anyhow::Result<()> {
     let root = workspace_root()?;
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(&root),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("tidy") => {
             let problems = tidy::check_tree(&root)?;
             tidy::report(&problems)
