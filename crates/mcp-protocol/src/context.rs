@@ -2,6 +2,8 @@
 //! sinks for progress and log notifications, which go to the client on the request's own
 //! response stream (and nowhere when the client did not ask for them).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -51,15 +53,25 @@ pub struct RequestEnv {
     pub cancel: CancellationToken,
     /// The request's response stream, if the transport can stream notifications.
     pub sink: Option<NotificationSender>,
+    /// Whatever the layers in front of the transport attached to the HTTP request (an
+    /// authenticated principal, say); empty over stdio. Opaque to this crate.
+    pub extensions: Arc<http::Extensions>,
 }
 
 impl RequestEnv {
-    /// An environment with a fresh token and the given sink.
+    /// An environment with a fresh token, the given sink and no extensions.
     pub fn new(sink: Option<NotificationSender>) -> Self {
         RequestEnv {
             cancel: CancellationToken::new(),
             sink,
+            extensions: Arc::default(),
         }
+    }
+
+    /// The same environment carrying the HTTP request's extensions.
+    pub fn with_extensions(mut self, extensions: Arc<http::Extensions>) -> Self {
+        self.extensions = extensions;
+        self
     }
 }
 
@@ -70,6 +82,7 @@ pub struct ToolContext {
     sink: Option<NotificationSender>,
     progress_token: Option<Value>,
     log_level: Option<LogLevel>,
+    extensions: Arc<http::Extensions>,
 }
 
 impl ToolContext {
@@ -83,6 +96,7 @@ impl ToolContext {
             sink: env.sink.clone(),
             progress_token,
             log_level,
+            extensions: env.extensions.clone(),
         }
     }
 
@@ -93,7 +107,22 @@ impl ToolContext {
             sink: None,
             progress_token: None,
             log_level: None,
+            extensions: Arc::default(),
         }
+    }
+
+    /// A detached context carrying `extensions` (for unit-testing handlers that read them).
+    pub fn detached_with(extensions: http::Extensions) -> Self {
+        ToolContext {
+            extensions: Arc::new(extensions),
+            ..Self::detached()
+        }
+    }
+
+    /// What the layers in front of the transport attached to the HTTP request, e.g. the
+    /// authenticated principal; empty over stdio.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
     }
 
     /// The request's cancellation token: long handlers should watch it and stop early.

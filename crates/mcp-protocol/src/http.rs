@@ -240,8 +240,9 @@ impl HttpInner {
                 ErrorObject::invalid_request(reason),
             );
         }
+        let extensions = Arc::new(parts.extensions);
         match parts.method {
-            Method::POST => self.post(parts.headers, body).await,
+            Method::POST => self.post(parts.headers, extensions, body).await,
             Method::GET => self.get(&parts.headers).await,
             Method::DELETE => self.delete(&parts.headers).await,
             _ => {
@@ -273,7 +274,12 @@ impl HttpInner {
         (!ok).then(|| "Origin not allowed".into())
     }
 
-    async fn post<B>(self: Arc<Self>, headers: HeaderMap, body: B) -> HttpResponse
+    async fn post<B>(
+        self: Arc<Self>,
+        headers: HeaderMap,
+        extensions: Arc<http::Extensions>,
+        body: B,
+    ) -> HttpResponse
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -331,13 +337,18 @@ impl HttpInner {
             Message::Response(_) => false,
         };
         if modern {
-            self.post_modern(&headers, msg).await
+            self.post_modern(&headers, msg, extensions).await
         } else {
-            self.post_legacy(&headers, msg).await
+            self.post_legacy(&headers, msg, extensions).await
         }
     }
 
-    async fn post_modern(self: Arc<Self>, headers: &HeaderMap, msg: Message) -> HttpResponse {
+    async fn post_modern(
+        self: Arc<Self>,
+        headers: &HeaderMap,
+        msg: Message,
+        extensions: Arc<http::Extensions>,
+    ) -> HttpResponse {
         let (id, method, params) = match &msg {
             Message::Request(r) => (Some(r.id.clone()), &r.method, r.params.as_ref()),
             Message::Notification(n) => (None, &n.method, n.params.as_ref()),
@@ -351,13 +362,18 @@ impl HttpInner {
             );
         }
         match msg {
-            Message::Request(req) => self.respond(req, None).await,
+            Message::Request(req) => self.respond(req, None, extensions).await,
             // Modern HTTP cancels by closing the response stream; other notifications need no work.
             _ => empty(StatusCode::ACCEPTED),
         }
     }
 
-    async fn post_legacy(self: Arc<Self>, headers: &HeaderMap, msg: Message) -> HttpResponse {
+    async fn post_legacy(
+        self: Arc<Self>,
+        headers: &HeaderMap,
+        msg: Message,
+        extensions: Arc<http::Extensions>,
+    ) -> HttpResponse {
         let id = match &msg {
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
@@ -385,7 +401,7 @@ impl HttpInner {
         }
         let msg = match msg {
             Message::Request(req) if req.method == "initialize" => {
-                return self.initialize(req).await;
+                return self.initialize(req, extensions).await;
             }
             other => other,
         };
@@ -394,7 +410,7 @@ impl HttpInner {
                 if let Message::Request(req) = msg
                     && req.method == "ping"
                 {
-                    return self.respond(req, None).await;
+                    return self.respond(req, None, extensions).await;
                 }
                 return rpc_error(
                     StatusCode::BAD_REQUEST,
@@ -415,7 +431,7 @@ impl HttpInner {
             },
         };
         match msg {
-            Message::Request(req) => self.respond(req, Some(session)).await,
+            Message::Request(req) => self.respond(req, Some(session), extensions).await,
             Message::Notification(n) => self.legacy_notification(&n, session).await,
             Message::Response(_) => empty(StatusCode::ACCEPTED),
         }
@@ -441,12 +457,14 @@ impl HttpInner {
         }
     }
 
-    async fn initialize(self: Arc<Self>, req: Request) -> HttpResponse {
+    async fn initialize(
+        self: Arc<Self>,
+        req: Request,
+        extensions: Arc<http::Extensions>,
+    ) -> HttpResponse {
         let id = req.id.clone();
-        let out = self
-            .server
-            .handle_request(req, None, RequestEnv::new(None))
-            .await;
+        let env = RequestEnv::new(None).with_extensions(extensions);
+        let out = self.server.handle_request(req, None, env).await;
         let Some(state) = out.session else {
             return json_response(status_for(Era::Legacy, &out.response), &out.response);
         };
@@ -489,9 +507,10 @@ impl HttpInner {
         self: Arc<Self>,
         req: Request,
         session: Option<(SessionId, SessionState)>,
+        extensions: Arc<http::Extensions>,
     ) -> HttpResponse {
         let (tx, mut rx) = mpsc::channel(NOTIFICATION_BUFFER);
-        let env = RequestEnv::new(Some(tx));
+        let env = RequestEnv::new(Some(tx)).with_extensions(extensions);
         // Dropping the response (client gone) cancels the handler.
         let drop_guard = env.cancel.clone().drop_guard();
         let inflight_guard = session.as_ref().map(|(sid, _)| {

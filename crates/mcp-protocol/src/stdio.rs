@@ -81,6 +81,7 @@ where
                 let env = RequestEnv {
                     cancel: connection.child_token(),
                     sink: Some(tx),
+                    extensions: Default::default(),
                 };
                 let guard = inflight.register(SCOPE, req.id.clone(), env.cancel.clone());
                 tasks.spawn(async move {

@@ -5,6 +5,7 @@
 #[path = "../../examples/echo/server.rs"]
 mod echo_server;
 
+mod extensions;
 mod harness;
 mod http_cancel;
 mod http_legacy;
