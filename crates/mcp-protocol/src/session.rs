@@ -1,0 +1,276 @@
+//! Legacy-era HTTP sessions: ids issued on `initialize` and a pluggable store for their state,
+//! in memory (one process) or in Redis (shared by replicas, so any one can serve any request).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use rand::RngCore;
+
+use crate::Error;
+use crate::dispatch::SessionState;
+
+/// Longest session id accepted from a client.
+const MAX_SESSION_ID_LEN: usize = 128;
+
+/// A session id. Ids are bearer-like, so `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// A fresh random id: 128 bits as 32 lowercase hex characters.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        SessionId(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Accepts a client-supplied id if it has the shape we issue (anything else cannot exist).
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= MAX_SESSION_ID_LEN
+            && s.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| SessionId(s.to_owned()))
+    }
+
+    /// The id as sent in the `Mcp-Session-Id` header.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId([redacted])")
+    }
+}
+
+/// Where legacy session state lives. Implementations must be safe to share between replicas
+/// when they are meant for several processes.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Stores (creates or replaces) a session's state.
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        state: &'a SessionState,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+    /// Loads a session's state; `None` when unknown or expired. Refreshes its TTL.
+    fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<SessionState>, Error>>;
+    /// Ends a session; `false` when it did not exist.
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool, Error>>;
+}
+
+/// Sessions in this process's memory, expiring after an idle TTL.
+#[derive(Debug)]
+pub struct InMemorySessionStore {
+    ttl: Duration,
+    sessions: RwLock<HashMap<SessionId, (SessionState, Instant)>>,
+}
+
+impl InMemorySessionStore {
+    /// A store whose sessions expire after `ttl` without use.
+    pub fn new(ttl: Duration) -> Self {
+        InMemorySessionStore {
+            ttl,
+            sessions: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl Default for InMemorySessionStore {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(3600))
+    }
+}
+
+impl SessionStore for InMemorySessionStore {
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        state: &'a SessionState,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let now = Instant::now();
+            let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
+            // Drop expired sessions as we go so the map stays bounded by live sessions.
+            map.retain(|_, (_, at)| now.duration_since(*at) < self.ttl);
+            map.insert(id.clone(), (state.clone(), now));
+            Ok(())
+        })
+    }
+
+    fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<SessionState>, Error>> {
+        Box::pin(async move {
+            let now = Instant::now();
+            let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
+            match map.get_mut(id) {
+                Some((state, at)) if now.duration_since(*at) < self.ttl => {
+                    *at = now;
+                    Ok(Some(state.clone()))
+                }
+                Some(_) => {
+                    map.remove(id);
+                    Ok(None)
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
+            Ok(map.remove(id).is_some())
+        })
+    }
+}
+
+/// Sessions in Redis under `{prefix}session:{id}` with an idle TTL, shared by every replica.
+pub struct RedisSessionStore {
+    pool: deadpool_redis::Pool,
+    prefix: String,
+    ttl_secs: u64,
+}
+
+impl fmt::Debug for RedisSessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSessionStore")
+            .field("prefix", &self.prefix)
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisSessionStore {
+    /// A store on an existing pool. `prefix` namespaces the keys (for instance `"sfmcp:mcp:"`).
+    pub fn new(pool: deadpool_redis::Pool, prefix: impl Into<String>, ttl: Duration) -> Self {
+        RedisSessionStore {
+            pool,
+            prefix: prefix.into(),
+            ttl_secs: ttl.as_secs().max(1),
+        }
+    }
+
+    /// A store with its own pool for `url` (`redis://host:port/db`).
+    pub fn connect(url: &str, prefix: impl Into<String>, ttl: Duration) -> Result<Self, Error> {
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .map_err(|e| Error::SessionStore(format!("cannot create Redis pool: {e}")))?;
+        Ok(Self::new(pool, prefix, ttl))
+    }
+
+    fn key(&self, id: &SessionId) -> String {
+        format!("{}session:{}", self.prefix, id.as_str())
+    }
+
+    async fn conn(&self) -> Result<deadpool_redis::Connection, Error> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Error::SessionStore(format!("Redis unavailable: {e}")))
+    }
+}
+
+// Only the error category: a Redis error may echo a key, which holds a session id.
+fn redis_err(e: redis::RedisError) -> Error {
+    Error::SessionStore(format!("Redis command failed: {:?}", e.kind()))
+}
+
+impl SessionStore for RedisSessionStore {
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        state: &'a SessionState,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(state)
+                .map_err(|e| Error::SessionStore(format!("cannot encode session: {e}")))?;
+            let mut conn = self.conn().await?;
+            redis::cmd("SET")
+                .arg(self.key(id))
+                .arg(json)
+                .arg("EX")
+                .arg(self.ttl_secs)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(redis_err)
+        })
+    }
+
+    fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<SessionState>, Error>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let raw: Option<String> = redis::cmd("GETEX")
+                .arg(self.key(id))
+                .arg("EX")
+                .arg(self.ttl_secs)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_err)?;
+            match raw {
+                None => Ok(None),
+                Some(raw) => serde_json::from_str(&raw)
+                    .map(Some)
+                    .map_err(|e| Error::SessionStore(format!("corrupt session record: {e}"))),
+            }
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let n: i64 = redis::cmd("DEL")
+                .arg(self.key(id))
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_err)?;
+            Ok(n > 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_hex_and_redacted() {
+        let id = SessionId::generate();
+        assert_eq!(id.as_str().len(), 32);
+        assert_eq!(SessionId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(format!("{id:?}"), "SessionId([redacted])");
+        assert_eq!(SessionId::parse("not hex"), None);
+        assert_eq!(SessionId::parse(""), None);
+    }
+
+    #[tokio::test]
+    async fn memory_store_round_trip() {
+        let store = InMemorySessionStore::default();
+        let id = SessionId::generate();
+        let state = SessionState {
+            protocol_version: "2025-06-18".into(),
+            log_level: None,
+            initialized: false,
+        };
+        assert_eq!(store.load(&id).await.unwrap(), None);
+        store.save(&id, &state).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap(), Some(state));
+        assert!(store.delete(&id).await.unwrap());
+        assert!(!store.delete(&id).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn memory_store_expires() {
+        let store = InMemorySessionStore::new(Duration::ZERO);
+        let id = SessionId::generate();
+        let state = SessionState {
+            protocol_version: "2025-06-18".into(),
+            log_level: None,
+            initialized: false,
+        };
+        store.save(&id, &state).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap(), None);
+    }
+}
