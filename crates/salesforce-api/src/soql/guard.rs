@@ -7,8 +7,9 @@
 //! - every child subquery's `FROM` is an allowed relationship (child relationship names such as
 //!   `Contacts` are not object names, so they are configured separately);
 //! - every relationship segment of every field path (in any clause, in subqueries too) is an
-//!   allowed relationship; a leading segment equal to the queried object's name or alias is a
-//!   prefix, not a relationship;
+//!   allowed relationship. A leading segment equal to the queried object's name or alias is read
+//!   as a prefix and removed (and the alias dropped), so the text sent is the reading that was
+//!   checked even where an alias shadows a relationship name;
 //! - `LIMIT` is at most the cap: added when absent, lowered when above, in subqueries too. A bare
 //!   `SELECT COUNT()` query returns one number, so its `LIMIT` is left alone (a cap would change
 //!   the count).
@@ -136,59 +137,40 @@ impl QueryGuard {
                 object: query.from.object.as_str().to_owned(),
             });
         }
-        self.check_paths(&query)?;
+        self.check_subqueries(&query)?;
+        strip_prefixes(&mut query);
+        self.check_relationships(&mut query)?;
         let limit = self.cap_limit(&mut query);
         Ok(GuardedQuery { query, limit })
     }
 
-    fn check_paths(&self, query: &Query) -> Result<(), Error> {
-        let mut paths: Vec<&FieldPath> = Vec::new();
-        for item in &query.select {
-            match item {
-                SelectItem::Field(path) => paths.push(path),
-                SelectItem::Aggregate { aggregate, .. } => paths.push(&aggregate.field),
-                SelectItem::Subquery(sub) => {
-                    if !contains(&self.relationships, &sub.from.object) {
-                        return Err(Error::ObjectNotAllowed {
-                            object: sub.from.object.as_str().to_owned(),
-                        });
-                    }
-                    self.check_paths(sub)?;
-                }
-                SelectItem::CountAll => {}
+    fn check_subqueries(&self, query: &Query) -> Result<(), Error> {
+        for sub in query.subqueries() {
+            if !contains(&self.relationships, &sub.from.object) {
+                return Err(Error::ObjectNotAllowed {
+                    object: sub.from.object.as_str().to_owned(),
+                });
             }
+            self.check_subqueries(sub)?;
         }
-        for condition in query.where_.iter().chain(&query.having) {
-            condition_paths(condition, &mut paths);
-        }
-        paths.extend(&query.group_by);
-        for order in &query.order_by {
-            paths.push(operand_path(&order.key));
-        }
-        paths
-            .into_iter()
-            .try_for_each(|path| self.check_path(query, path))
+        Ok(())
     }
 
-    fn check_path(&self, query: &Query, path: &FieldPath) -> Result<(), Error> {
-        let mut relationships = path.relationships();
-        if let Some((first, rest)) = relationships.split_first() {
-            let is_prefix = first.eq_ignore_case(query.from.object.as_str())
-                || query
-                    .from
-                    .alias
-                    .as_ref()
-                    .is_some_and(|alias| first.eq_ignore_case(alias.as_str()));
-            if is_prefix {
-                relationships = rest;
+    /// Every relationship segment of every path, in this query and its subqueries, is allowed.
+    fn check_relationships(&self, query: &mut Query) -> Result<(), Error> {
+        let mut refused = None;
+        visit_paths(query, &mut |path: &mut FieldPath| {
+            if refused.is_none() {
+                refused = path
+                    .relationships()
+                    .iter()
+                    .find(|r| !contains(&self.relationships, r))
+                    .cloned();
             }
-        }
-        match relationships
-            .iter()
-            .find(|r| !contains(&self.relationships, r))
-        {
-            Some(refused) => Err(Error::RelationshipNotAllowed {
-                relationship: refused.as_str().to_owned(),
+        });
+        match refused {
+            Some(relationship) => Err(Error::RelationshipNotAllowed {
+                relationship: relationship.as_str().to_owned(),
             }),
             None => Ok(()),
         }
@@ -217,35 +199,112 @@ impl QueryGuard {
     }
 }
 
+/// Rewrites `a.Name` (alias prefix) and `Account.Name` in `FROM Account` (object prefix) to
+/// `Name`, and drops the alias, in the query and each subquery.
+///
+/// Without describe the guard cannot tell an alias from a relationship of the same name
+/// (`SELECT Owner.Name FROM Lead Owner`), so it removes the ambiguity: the text sent is the
+/// prefix-free reading that was checked, never a relationship that was not.
+fn strip_prefixes(query: &mut Query) {
+    let object = query.from.object.clone();
+    let alias = query.from.alias.take();
+    let is_prefix = |segment: &Identifier| {
+        segment.eq_ignore_case(object.as_str())
+            || alias
+                .as_ref()
+                .is_some_and(|a| segment.eq_ignore_case(a.as_str()))
+    };
+    for_each_own_path(query, &mut |path: &mut FieldPath| {
+        if path.relationships().first().is_some_and(is_prefix)
+            && let Ok(stripped) =
+                FieldPath::from_segments(path.segments().skip(1).cloned().collect())
+        {
+            *path = stripped;
+        }
+    });
+    for item in &mut query.select {
+        if let SelectItem::Subquery(sub) = item {
+            strip_prefixes(sub);
+        }
+    }
+}
+
+/// Calls `f` on every field path of `query` and of its subqueries.
+fn visit_paths(query: &mut Query, f: &mut impl FnMut(&mut FieldPath)) {
+    for_each_own_path(query, f);
+    for item in &mut query.select {
+        if let SelectItem::Subquery(sub) = item {
+            visit_paths(sub, f);
+        }
+    }
+}
+
+/// Calls `f` on every field path of `query` itself (not of its subqueries).
+fn for_each_own_path(query: &mut Query, f: &mut impl FnMut(&mut FieldPath)) {
+    for item in &mut query.select {
+        match item {
+            SelectItem::Field(path) => f(path),
+            SelectItem::Aggregate { aggregate, .. } => f(&mut aggregate.field),
+            SelectItem::Subquery(_) | SelectItem::CountAll => {}
+        }
+    }
+    for condition in query.where_.iter_mut().chain(query.having.iter_mut()) {
+        condition_paths(condition, f);
+    }
+    query.group_by.iter_mut().for_each(&mut *f);
+    for order in &mut query.order_by {
+        f(operand_path(&mut order.key));
+    }
+}
+
 fn contains(allowed: &[Identifier], name: &Identifier) -> bool {
     allowed.iter().any(|a| a.eq_ignore_case(name.as_str()))
 }
 
-fn operand_path(operand: &Operand) -> &FieldPath {
+fn operand_path(operand: &mut Operand) -> &mut FieldPath {
     match operand {
         Operand::Field(path) => path,
-        Operand::Aggregate(aggregate) => &aggregate.field,
+        Operand::Aggregate(aggregate) => &mut aggregate.field,
     }
 }
 
-fn condition_paths<'q>(condition: &'q Condition, out: &mut Vec<&'q FieldPath>) {
+fn condition_paths(condition: &mut Condition, f: &mut impl FnMut(&mut FieldPath)) {
     match condition {
         Condition::And(children) | Condition::Or(children) => {
             for child in children {
-                condition_paths(child, out);
+                condition_paths(child, f);
             }
         }
-        Condition::Not(inner) => condition_paths(inner, out),
-        Condition::Compare { field, .. } => out.push(operand_path(field)),
+        Condition::Not(inner) => condition_paths(inner, f),
+        Condition::Compare { field, .. } => f(operand_path(field)),
         Condition::In { field, .. }
         | Condition::Includes { field, .. }
-        | Condition::Excludes { field, .. } => out.push(field),
+        | Condition::Excludes { field, .. } => f(field),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_limit_never_exceeds_the_cap(cap in 1u64..5_000, limit in prop::option::of(any::<u64>())) {
+            let guard = QueryGuard::new(cap).and_then(|g| g.allow_objects(["Lead"])).unwrap();
+            let text = match limit {
+                Some(n) => format!("SELECT Id FROM Lead LIMIT {n}"),
+                None => "SELECT Id FROM Lead".to_owned(),
+            };
+            let checked = guard.check(&text).unwrap();
+            let expected = limit.map_or(cap, |n| n.min(cap));
+            prop_assert_eq!(checked.query().limit, Some(expected));
+            // The text sent is exactly the checked tree, and checking it again changes nothing.
+            let again = guard.check(&checked.to_soql()).unwrap();
+            prop_assert_eq!(again.query(), checked.query());
+            prop_assert_eq!(again.limit_adjustment(), LimitAdjustment::Kept);
+        }
+    }
 
     fn guard() -> QueryGuard {
         QueryGuard::new(100)
@@ -283,8 +342,19 @@ mod tests {
                 LimitAdjustment::Added,
             ),
             (
-                "SELECT a.Name, Account.Owner.Name FROM Account a",
-                "SELECT a.Name, Account.Owner.Name FROM Account a LIMIT 100",
+                "SELECT a.Name, Account.Owner.Name FROM Account a WHERE a.Owner.Name = 'x' ORDER BY a.Id",
+                "SELECT Name, Owner.Name FROM Account WHERE Owner.Name = 'x' ORDER BY Id LIMIT 100",
+                LimitAdjustment::Added,
+            ),
+            (
+                // An alias shadowing a relationship: what is sent is the checked, prefix-free reading.
+                "SELECT CreatedBy.Name FROM Lead CreatedBy",
+                "SELECT Name FROM Lead LIMIT 100",
+                LimitAdjustment::Added,
+            ),
+            (
+                "SELECT Id, (SELECT c.Email, Contacts.Phone FROM Contacts c) FROM Account",
+                "SELECT Id, (SELECT Email, Phone FROM Contacts LIMIT 100) FROM Account LIMIT 100",
                 LimitAdjustment::Added,
             ),
             (

@@ -539,6 +539,15 @@ mod tests {
             .collect();
         assert_eq!(positions, vec![(1, 1), (1, 8), (2, 3), (2, 8), (2, 15)]);
         assert_eq!(tokens[2].text, "FROM");
+        let tokens = tokenize("SELECT\r\n\tId\n\nFROM 'a\nb' X").unwrap();
+        let positions: Vec<(u32, u32)> = tokens
+            .iter()
+            .map(|t| (t.position.row, t.position.column))
+            .collect();
+        assert_eq!(
+            positions,
+            vec![(1, 1), (2, 2), (4, 1), (4, 6), (5, 4), (5, 5)]
+        );
     }
 
     #[test]

@@ -230,7 +230,23 @@ impl Display for Query {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::{Condition, FieldPath, Identifier, Query, SelectItem, parse};
+
+    #[test]
+    fn hand_built_trees_the_parser_cannot_produce_print_as_refused_text() {
+        let mut q = Query::new(
+            vec![SelectItem::Field(FieldPath::new("Id").unwrap())],
+            Identifier::new("Lead").unwrap(),
+        );
+        q.where_ = Some(Condition::And(Vec::new()));
+        assert_eq!(q.to_string(), "SELECT Id FROM Lead WHERE ()");
+        assert!(parse(&q.to_string()).is_err());
+        q.where_ = Some(Condition::Or(vec![Condition::And(Vec::new())]));
+        assert!(parse(&q.to_string()).is_err());
+        q.where_ = None;
+        q.select.clear();
+        assert!(parse(&q.to_string()).is_err());
+    }
 
     #[test]
     fn canonical_text_of_a_broad_table() {
