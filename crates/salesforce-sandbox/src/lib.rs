@@ -21,6 +21,7 @@ pub mod request_log;
 mod rest;
 pub mod schema;
 pub mod server;
+pub mod soql_engine;
 pub mod store;
 pub mod value;
 
