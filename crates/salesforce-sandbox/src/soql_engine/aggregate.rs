@@ -81,7 +81,10 @@ struct Builder<'s> {
 }
 
 impl Builder<'_> {
-    fn group_column(&self, path: &salesforce_core::soql::FieldPath) -> Result<(Column, Path), ApiFailure> {
+    fn group_column(
+        &self,
+        path: &salesforce_core::soql::FieldPath,
+    ) -> Result<(Column, Path), ApiFailure> {
         let path = resolve_path(self.schema, self.object, self.alias, path)?;
         match self.groups.iter().position(|g| g.key == path.key) {
             Some(i) => Ok((Column::Group(i), path)),
@@ -92,7 +95,10 @@ impl Builder<'_> {
         }
     }
 
-    fn aggregate_column(&mut self, aggregate: &Aggregate) -> Result<(Column, FieldType), ApiFailure> {
+    fn aggregate_column(
+        &mut self,
+        aggregate: &Aggregate,
+    ) -> Result<(Column, FieldType), ApiFailure> {
         let path = resolve_path(self.schema, self.object, self.alias, &aggregate.field)?;
         let function = aggregate.function;
         let supported = match function {
@@ -140,7 +146,11 @@ impl Builder<'_> {
                 let (column, ty) = self.aggregate_column(aggregate)?;
                 Ok(Subject {
                     key: column,
-                    name: format!("{}({})", aggregate.function.name(), aggregate.field.field_name().as_str()),
+                    name: format!(
+                        "{}({})",
+                        aggregate.function.name(),
+                        aggregate.field.field_name().as_str()
+                    ),
                     ty,
                     filterable: true,
                 })
@@ -206,7 +216,9 @@ pub(crate) fn plan(
         }
     }
     let having = match &query.having {
-        Some(condition) => Some(predicate::compile(condition, today, &mut |o| builder.column(o))?),
+        Some(condition) => Some(predicate::compile(condition, today, &mut |o| {
+            builder.column(o)
+        })?),
         None => None,
     };
     let order = query
@@ -297,7 +309,12 @@ impl AggregatePlan {
     ) -> Vec<GroupRow> {
         let mut index: HashMap<Vec<Option<Box<str>>>, usize> = HashMap::new();
         let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
-        let new_accs = || self.specs.iter().map(|s| Acc::new(s.function)).collect::<Vec<_>>();
+        let new_accs = || {
+            self.specs
+                .iter()
+                .map(|s| Acc::new(s.function))
+                .collect::<Vec<_>>()
+        };
         if self.groups.is_empty() {
             groups.push((Vec::new(), new_accs()));
         }
@@ -305,11 +322,17 @@ impl AggregatePlan {
             let slot = if self.groups.is_empty() {
                 0
             } else {
-                let values: Vec<Cow<'d, Value>> =
-                    self.groups.iter().map(|g| g.eval(cx, object, record)).collect();
+                let values: Vec<Cow<'d, Value>> = self
+                    .groups
+                    .iter()
+                    .map(|g| g.eval(cx, object, record))
+                    .collect();
                 let key: Vec<Option<Box<str>>> = values.iter().map(|v| v.index_key()).collect();
                 *index.entry(key).or_insert_with(|| {
-                    groups.push((values.into_iter().map(Cow::into_owned).collect(), new_accs()));
+                    groups.push((
+                        values.into_iter().map(Cow::into_owned).collect(),
+                        new_accs(),
+                    ));
                     groups.len() - 1
                 })
             };
@@ -337,7 +360,9 @@ impl AggregatePlan {
             rows.sort_by(|a, b| {
                 self.order
                     .iter()
-                    .map(|(c, desc, nulls_first)| order_values(a.get(*c), b.get(*c), *desc, *nulls_first))
+                    .map(|(c, desc, nulls_first)| {
+                        order_values(a.get(*c), b.get(*c), *desc, *nulls_first)
+                    })
                     .find(|o| o.is_ne())
                     .unwrap_or(std::cmp::Ordering::Equal)
             });

@@ -262,7 +262,10 @@ fn children(
         .take(take)
         .map(|r| materialize(cx, &child.projection, child.object, r, version))
         .collect();
-    (!records.is_empty()).then(|| ChildResult {
+    if records.is_empty() {
+        return None;
+    }
+    Some(ChildResult {
         total_size: records.len(),
         records,
     })

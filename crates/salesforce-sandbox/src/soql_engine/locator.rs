@@ -156,12 +156,15 @@ impl QueryLocators {
             };
         }
         let records = render(data, &content, request.include_deleted, &version, 0, batch);
-        let id = self.insert(Cursor {
-            content,
-            include_deleted: request.include_deleted,
-            batch_size: batch,
-            last_used: request.now,
-        }, request.now);
+        let id = self.insert(
+            Cursor {
+                content,
+                include_deleted: request.include_deleted,
+                batch_size: batch,
+                last_used: request.now,
+            },
+            request.now,
+        );
         QueryResponse {
             total_size: total,
             done: false,

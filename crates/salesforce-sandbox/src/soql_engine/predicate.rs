@@ -385,7 +385,9 @@ fn cmp_lowered(text: &str, lowered: &str) -> Ordering {
             .map(|b| b.to_ascii_lowercase())
             .cmp(lowered.bytes())
     } else {
-        text.chars().flat_map(char::to_lowercase).cmp(lowered.chars())
+        text.chars()
+            .flat_map(char::to_lowercase)
+            .cmp(lowered.chars())
     }
 }
 

@@ -91,7 +91,10 @@ impl<'d> Ctx<'d> {
 
     /// The object's API name.
     pub(crate) fn object_name(&self, object: ObjectIdx) -> Arc<str> {
-        self.names.get(object).cloned().unwrap_or_else(|| Arc::from(""))
+        self.names
+            .get(object)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
     }
 
     /// Whether the record is soft-deleted.
@@ -135,7 +138,9 @@ impl Leaf {
                 .schema()
                 .object_at(object)
                 .and_then(|o| o.name_field())
-                .map_or(Cow::Borrowed(&NULL), |(idx, _)| Cow::Borrowed(record.get(idx))),
+                .map_or(Cow::Borrowed(&NULL), |(idx, _)| {
+                    Cow::Borrowed(record.get(idx))
+                }),
             Self::PolyType => cx
                 .data
                 .schema()
@@ -315,9 +320,10 @@ pub(crate) enum Item {
 impl Projection {
     fn insert(&mut self, hops: &[Hop], leaf: Leaf, name: Arc<str>) -> Result<(), ApiFailure> {
         let Some((hop, rest)) = hops.split_first() else {
-            let duplicate = self.items.iter().any(
-                |i| matches!(i, Item::Field { name: n, .. } if n.eq_ignore_ascii_case(&name)),
-            );
+            let duplicate = self
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Field { name: n, .. } if n.eq_ignore_ascii_case(&name)));
             if duplicate {
                 return Err(malformed(format!("duplicate field selected: {name}")));
             }
@@ -390,7 +396,10 @@ pub(crate) fn plan(schema: &Schema, query: &Query, today: NaiveDate) -> Result<P
         .ok_or_else(|| ApiFailure::invalid_type(name))?;
     let alias = query.from.alias.as_ref();
     let filter = where_filter(schema, object, alias, query, today)?;
-    let is_count = query.select.iter().any(|i| matches!(i, SelectItem::CountAll));
+    let is_count = query
+        .select
+        .iter()
+        .any(|i| matches!(i, SelectItem::CountAll));
     let is_aggregate = !query.group_by.is_empty()
         || query
             .select
@@ -507,7 +516,9 @@ fn projection(
                 ));
             }
             SelectItem::Aggregate { .. } | SelectItem::CountAll => {
-                return Err(malformed("Aggregate functions are not supported in a subquery"));
+                return Err(malformed(
+                    "Aggregate functions are not supported in a subquery",
+                ));
             }
         }
     }

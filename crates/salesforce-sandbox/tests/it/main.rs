@@ -1,1 +1,2 @@
 //! Integration tests of the sandbox over real HTTP.
+mod soql_engine;
