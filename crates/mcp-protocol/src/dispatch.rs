@@ -55,7 +55,8 @@ pub struct Outcome {
     pub era: Era,
     /// A new or changed legacy session state the transport must store.
     pub session: Option<SessionState>,
-    /// The request was cancelled: the spec says send no response.
+    /// The request was cancelled (handlers stop cooperatively, watching their token): the
+    /// spec says send no response.
     pub cancelled: bool,
 }
 
@@ -414,13 +415,12 @@ impl McpServer {
             }
             Err(_) => return (Err(panicked(name)), false),
         };
-        let outcome = tokio::select! {
-            biased;
-            r = AssertUnwindSafe(fut).catch_unwind() => r,
-            () = env.cancel.cancelled() => {
-                return (Err(ErrorObject::internal("Request cancelled")), true);
-            }
-        };
+        // Cancellation is cooperative: the handler watches its token and returns early, so it
+        // can clean up; a cancelled request then gets no response.
+        let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+        if env.cancel.is_cancelled() {
+            return (Err(ErrorObject::internal("Request cancelled")), true);
+        }
         let result = match outcome {
             Err(_) => return (Err(panicked(name)), false),
             Ok(Err(e)) => json!({"content": [text_content(e.message)], "isError": true}),

@@ -499,7 +499,10 @@ impl HttpInner {
                 .register(sid.as_str(), req.id.clone(), env.cancel.clone())
         });
         let this = self.clone();
-        let mut fut: BoxFuture<'static, Outcome> = Box::pin(async move {
+        let id = req.id.clone();
+        // Spawned so that a client going away cancels the token but does not drop the handler
+        // mid-step: it sees the cancellation and stops cooperatively.
+        let task = tokio::spawn(async move {
             let (sid, state) = match session {
                 Some((sid, state)) => (Some(sid), Some(state)),
                 None => (None, None),
@@ -512,6 +515,14 @@ impl HttpInner {
                 out.response.payload = Err(ErrorObject::internal("session store unavailable"));
             }
             out
+        });
+        let mut fut: BoxFuture<'static, Outcome> = Box::pin(async move {
+            task.await.unwrap_or_else(|_| Outcome {
+                response: Response::error(Some(id), ErrorObject::internal("request task failed")),
+                era: Era::Legacy,
+                session: None,
+                cancelled: false,
+            })
         });
         tokio::select! {
             biased;

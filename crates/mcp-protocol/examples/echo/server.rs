@@ -1,12 +1,16 @@
 //! The demo server shared by the `echo` example and the integration tests: an `echo` tool, a
 //! long-running `slow` tool with progress that honours cancellation, `add` with structured
-//! output, `fail` (an `isError` result), resources (text, blob, a template) and a prompt.
+//! output, `fail` (an `isError` result), resources (text, blob, a template, and `mem://stats`
+//! counting cancelled `slow` calls, so clients can see that cancellation reached the handler)
+//! and a prompt.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mcp_protocol::{
-    McpServer, Prompt, PromptMessages, Resource, ResourceContents, ResourceError, Tool,
-    ToolAnnotations, ToolContext, ToolError, ToolOutput,
+    LogLevel, McpServer, McpServerBuilder, Prompt, PromptMessages, Resource, ResourceContents,
+    ResourceError, Tool, ToolAnnotations, ToolContext, ToolError, ToolOutput,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -35,6 +39,15 @@ struct AddArgs {
 
 /// Builds the demo server with `page_size` items per list page.
 pub fn build(page_size: usize) -> McpServer {
+    builder(page_size)
+        .build()
+        .unwrap_or_else(|e| panic!("demo server definition is invalid: {e}"))
+}
+
+/// The demo server's builder, for callers that register more.
+pub fn builder(page_size: usize) -> McpServerBuilder {
+    let cancelled = Arc::new(AtomicU64::new(0));
+    let cancelled_in_slow = cancelled.clone();
     McpServer::builder()
         .name("echo-server")
         .version("1.0.0")
@@ -67,22 +80,28 @@ pub fn build(page_size: usize) -> McpServer {
                     },
                     "required": ["steps"]
                 })),
-            |args: SlowArgs, cx: ToolContext| async move {
-                for step in 1..=args.steps {
-                    tokio::select! {
-                        () = cx.cancellation().cancelled() => {
-                            return Err(ToolError::new("cancelled"));
+            move |args: SlowArgs, cx: ToolContext| {
+                let cancelled = cancelled_in_slow.clone();
+                async move {
+                    for step in 1..=args.steps {
+                        tokio::select! {
+                            () = cx.cancellation().cancelled() => {
+                                cancelled.fetch_add(1, Ordering::Relaxed);
+                                return Err(ToolError::new("cancelled"));
+                            }
+                            () = tokio::time::sleep(Duration::from_millis(args.delay_ms)) => {}
                         }
-                        () = tokio::time::sleep(Duration::from_millis(args.delay_ms)) => {}
+                        cx.log(LogLevel::Info, Some("slow"), json!(format!("step {step}")))
+                            .await;
+                        cx.progress(
+                            f64::from(step),
+                            Some(f64::from(args.steps)),
+                            Some(&format!("step {step}")),
+                        )
+                        .await;
                     }
-                    cx.progress(
-                        f64::from(step),
-                        Some(f64::from(args.steps)),
-                        Some(&format!("step {step}")),
-                    )
-                    .await;
+                    Ok(ToolOutput::text(format!("done after {} steps", args.steps)))
                 }
-                Ok(ToolOutput::text(format!("done after {} steps", args.steps)))
             },
         )
         .tool(
@@ -130,6 +149,19 @@ pub fn build(page_size: usize) -> McpServer {
                 )])
             },
         )
+        .resource(
+            Resource::new("mem://stats", "stats").mime_type("application/json"),
+            move |uri, _cx| {
+                let cancelled = cancelled.load(Ordering::Relaxed);
+                async move {
+                    Ok(vec![ResourceContents::text(
+                        uri,
+                        Some("application/json"),
+                        json!({"cancelled": cancelled}).to_string(),
+                    )])
+                }
+            },
+        )
         .resource_template(
             Resource::new("mem://items/{id}", "item").mime_type("application/json"),
             |uri, vars, _cx| async move {
@@ -153,6 +185,4 @@ pub fn build(page_size: usize) -> McpServer {
                 Ok(PromptMessages::user_text(format!("Say hello to {name}.")))
             },
         )
-        .build()
-        .unwrap_or_else(|e| panic!("demo server definition is invalid: {e}"))
 }

@@ -1,1 +1,14 @@
-//! Integration tests.
+//! Integration tests of mcp-protocol: wire transcripts of both eras over HTTP and stdio,
+//! cancellation, Redis-backed sessions shared by two service instances, and interoperability
+//! with the official Python SDK.
+
+#[path = "../../examples/echo/server.rs"]
+mod echo_server;
+
+mod harness;
+mod http_cancel;
+mod http_legacy;
+mod http_modern;
+mod interop;
+mod redis_sessions;
+mod stdio;
