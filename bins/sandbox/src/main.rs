@@ -59,7 +59,7 @@ struct Args {
     /// JSON file with custom objects and fields.
     #[arg(long)]
     schema: Option<std::path::PathBuf>,
-    /// Log format.
+    /// Log format (logs go to stderr; stdout carries only the URL).
     #[arg(long, value_enum, default_value = "plain")]
     log_format: LogFormat,
 }
@@ -70,7 +70,10 @@ async fn main() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     match args.log_format {
-        LogFormat::Plain => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Plain => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)

@@ -1,5 +1,17 @@
 //! The admin API under `/__sandbox/` (no authentication; for loopback use by tests and demos):
 //! reset, datasets, custom schema, fault injection, sessions, API quota, clock and request log.
+//!
+//! | call | effect |
+//! |---|---|
+//! | `POST reset` | empty the org, regenerate the configured dataset, zero the API count, clear faults and log |
+//! | `POST dataset {"size":"tiny","seed":1}` | replace all data with a generated dataset |
+//! | `GET counts` | live records per object |
+//! | `POST schema {…}` | add custom objects/fields (see `schema::custom::SchemaExtension`) |
+//! | `GET`/`PUT faults {"latencyMs","errorRate","dropRate"}` | fault injection |
+//! | `POST sessions/expire` | end every access token (refresh tokens keep working) |
+//! | `GET limits`, `POST limits {"max":N}`, `POST limits/exhaust`, `POST limits/reset` | daily API quota |
+//! | `GET clock`, `POST clock {"set":"2026-01-01T00:00:00Z","advanceSeconds":N,"resume":true}` | clock control |
+//! | `GET log`, `DELETE log` | the last 1,000 requests (method, path, status; no query strings) |
 
 use chrono::TimeDelta;
 use http::{Method, StatusCode};
@@ -52,7 +64,13 @@ struct LimitRequest {
 }
 
 /// Routes `/__sandbox/{tail}`.
-pub fn handle(state: &State, method: &Method, tail: &str, _query: &str, body: &[u8]) -> Reply {
+pub(crate) fn handle(
+    state: &State,
+    method: &Method,
+    tail: &str,
+    _query: &str,
+    body: &[u8],
+) -> Reply {
     let result = match (method.clone(), tail) {
         (Method::POST, "reset") => {
             state.reload(state.dataset());

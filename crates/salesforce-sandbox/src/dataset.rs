@@ -183,7 +183,7 @@ struct ObjectLoader {
 }
 
 impl Loader<'_> {
-    fn object(&self, name: &str) -> Option<ObjectLoader> {
+    fn object(&mut self, name: &str, count: usize) -> Option<ObjectLoader> {
         let (object, def) = self.data.schema().object(name)?;
         let plan = self.data.insert_plan(object)?;
         let fields = def
@@ -192,6 +192,7 @@ impl Loader<'_> {
             .enumerate()
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
+        self.data.reserve(object, count);
         Some(ObjectLoader {
             object,
             plan,
@@ -205,7 +206,7 @@ impl Loader<'_> {
             .data
             .insert_planned(&loader.plan, record, self.admin, self.now);
         self.done += 1;
-        if self.done % 10_000 == 0 || self.done == self.total {
+        if self.done.is_multiple_of(10_000) || self.done == self.total {
             (self.progress)(Progress {
                 done: self.done,
                 total: self.total,
@@ -292,7 +293,7 @@ pub fn generate(
 
     // Users.
     let mut owners = vec![admin];
-    if let Some(users) = loader.object("User") {
+    if let Some(users) = loader.object("User", counts.users) {
         let s = Setter {
             plan_fields: &users.fields,
         };
@@ -327,7 +328,7 @@ pub fn generate(
 
     // Accounts.
     let mut accounts = Vec::with_capacity(counts.accounts);
-    if let Some(acc) = loader.object("Account") {
+    if let Some(acc) = loader.object("Account", counts.accounts) {
         let s = Setter {
             plan_fields: &acc.fields,
         };
@@ -394,7 +395,7 @@ pub fn generate(
 
     // Contacts, each at an account.
     let mut contacts: Vec<(RecordId, usize)> = Vec::with_capacity(counts.contacts);
-    if let Some(con) = loader.object("Contact") {
+    if let Some(con) = loader.object("Contact", counts.contacts) {
         let s = Setter {
             plan_fields: &con.fields,
         };
@@ -450,7 +451,7 @@ pub fn generate(
 
     // Leads.
     let mut leads = Vec::with_capacity(counts.leads);
-    if let Some(lead) = loader.object("Lead") {
+    if let Some(lead) = loader.object("Lead", counts.leads) {
         let s = Setter {
             plan_fields: &lead.fields,
         };
@@ -535,7 +536,7 @@ pub fn generate(
 
     // Opportunities at accounts.
     let mut opportunities = Vec::with_capacity(counts.opportunities);
-    if let Some(opp) = loader.object("Opportunity") {
+    if let Some(opp) = loader.object("Opportunity", counts.opportunities) {
         let s = Setter {
             plan_fields: &opp.fields,
         };
@@ -610,7 +611,7 @@ pub fn generate(
     }
 
     // Contact roles: a contact of the opportunity's account when there is one.
-    if let Some(ocr) = loader.object("OpportunityContactRole") {
+    if let Some(ocr) = loader.object("OpportunityContactRole", counts.contact_roles) {
         let s = Setter {
             plan_fields: &ocr.fields,
         };
@@ -646,7 +647,7 @@ pub fn generate(
 
     // Cases at accounts, from a contact.
     let mut cases = Vec::with_capacity(counts.cases);
-    if let Some(case) = loader.object("Case") {
+    if let Some(case) = loader.object("Case", counts.cases) {
         let s = Setter {
             plan_fields: &case.fields,
         };
@@ -692,7 +693,7 @@ pub fn generate(
 
     // Tasks and events: who is a lead or contact, what is an account, opportunity or case.
     for (object, count) in [("Task", counts.tasks), ("Event", counts.events)] {
-        let Some(act) = loader.object(object) else {
+        let Some(act) = loader.object(object, count) else {
             continue;
         };
         let s = Setter {
@@ -845,7 +846,7 @@ mod tests {
         let store = Store::new(now);
         let mut data = store.write();
         generate(&mut data, DatasetSize::Demo, 1, now, &mut |_| {});
-        let (obj, def, table) = data.object("Lead").unwrap();
+        let (_, def, table) = data.object("Lead").unwrap();
         let created = def.field_index("CreatedDate").unwrap();
         let week_ago = now - Duration::days(7);
         let mut recent = 0;
@@ -860,7 +861,6 @@ mod tests {
         }
         assert!(recent > 100, "only {recent} recent leads");
         assert_eq!(table.len(), 5_000);
-        let _ = obj;
         // Opportunities derive probability and closed flags from the stage.
         let (_, opp, opps) = data.object("Opportunity").unwrap();
         let (stage, prob) = (

@@ -14,7 +14,7 @@ pub mod clock;
 pub mod dataset;
 mod error;
 pub mod faults;
-pub mod http;
+mod http;
 pub mod limits;
 pub mod oauth;
 pub mod request_log;

@@ -67,7 +67,7 @@ fn bad(error: &str, description: &str) -> Reply {
 }
 
 /// Routes `/services/oauth2/{tail}`.
-pub fn handle(
+pub(crate) fn handle(
     state: &State,
     method: &Method,
     tail: &str,
@@ -399,10 +399,9 @@ fn userinfo(state: &State, headers: &HeaderMap) -> Reply {
         );
     };
     let data = state.store.read();
-    let Some((obj, def, table)) = data.object("User") else {
+    let Some((_, def, table)) = data.object("User") else {
         return bad("invalid_request", "no users");
     };
-    let _ = obj;
     let Some(user) = table.get(&session.user) else {
         return oauth_error(StatusCode::FORBIDDEN, "inactive_user", "user is not active");
     };

@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use salesforce_core::wire::{LIMIT_INFO_HEADER, error_code};
+use salesforce_core::wire::error_code;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -340,7 +340,15 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
                 let service = service_fn(move |req| handle(state.clone(), req));
@@ -443,6 +451,7 @@ fn route(
         return Reply::from(ApiFailure::not_found());
     };
     let now = state.clock.now();
+    // `Sforce-Limit-Info` (salesforce_core::wire::LIMIT_INFO_HEADER); header names are lowercase on the wire in hyper.
     let limit_header = HeaderName::from_static("sforce-limit-info");
     let mut parts = rest_path.split('/');
     let Some(version) = parts.next().and_then(rest::parse_version) else {
@@ -471,7 +480,6 @@ fn route(
             .with_header(limit_header, usage.to_string());
         }
     };
-    debug_assert_eq!(LIMIT_INFO_HEADER.to_ascii_lowercase(), "sforce-limit-info");
     let call = Call {
         state,
         version: &version,

@@ -235,6 +235,13 @@ impl OrgData {
         Ok(())
     }
 
+    /// Makes room for `additional` more records of `object` (bulk loads).
+    pub fn reserve(&mut self, object: ObjectIdx, additional: usize) {
+        if let Some(table) = self.tables.get_mut(object) {
+            table.reserve(additional);
+        }
+    }
+
     /// How to stamp new records of `object`; build once and reuse for many inserts.
     pub fn insert_plan(&self, object: ObjectIdx) -> Option<InsertPlan> {
         let def = self.schema.object_at(object)?;
@@ -544,7 +551,7 @@ impl<'a> Txn<'a> {
             return Ok(());
         };
         let target = self.data.schema.object_for_prefix(id.key_prefix());
-        let Some((obj, target)) = target.filter(|(_, t)| {
+        let Some((obj, _)) = target.filter(|(_, t)| {
             field
                 .reference_to
                 .iter()
@@ -556,7 +563,6 @@ impl<'a> Txn<'a> {
                 vec![field.name.clone()],
             ));
         };
-        let _ = target;
         match self.data.tables.get(obj).and_then(|t| t.get(id)) {
             Some(record) if self.data.is_deleted(obj, record) => Err(bad(
                 error_code::ENTITY_IS_DELETED,
@@ -701,9 +707,10 @@ impl<'a> Txn<'a> {
         let mut record = old.clone();
         let mut explicit = Vec::new();
         self.apply_fields(&def, &mut record, fields, false, &mut explicit)?;
-        self.check_required_and_unique(obj, &def, &record)?;
         let explicit_fn = |idx: FieldIdx| explicit.contains(&idx);
+        // Derive first: a checkbox set to null reads as false, as in Salesforce.
         Derivation::for_object(&def).apply(&mut record, Some(&old), explicit_fn, self.now);
+        self.check_required_and_unique(obj, &def, &record)?;
         for name in ["LastModifiedDate", "SystemModstamp"] {
             if let Some(idx) = def.field_index(name) {
                 record.set(idx, Value::DateTime(self.now));

@@ -75,6 +75,24 @@ impl Value {
         }
     }
 
+    /// Calls `f` with the index key of this value (see [`Value::index_key`]) without allocating
+    /// for ids, booleans and short ASCII text. Returns `None` for null.
+    pub fn with_index_key<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        match self {
+            Self::Null => None,
+            Self::Id(id) => Some(f(id.as_str())),
+            Self::Bool(b) => Some(f(if *b { "true" } else { "false" })),
+            Self::Text(s) if s.len() <= 128 && s.is_ascii() => {
+                let mut buf = [0u8; 128];
+                let out = buf.get_mut(..s.len())?;
+                out.copy_from_slice(s.as_bytes());
+                out.make_ascii_lowercase();
+                std::str::from_utf8(out).ok().map(f)
+            }
+            _ => self.index_key().map(|k| f(&k)),
+        }
+    }
+
     /// The key under which an equality index files this value: text compared case-insensitively
     /// (as SOQL `=` does), everything else by its wire form. Null is not indexed.
     pub fn index_key(&self) -> Option<Box<str>> {

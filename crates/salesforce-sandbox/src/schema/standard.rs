@@ -143,22 +143,28 @@ fn owner() -> FieldDef {
         .defaulted()
 }
 
+/// Audit lookups are rarely filtered on and would only cost memory to index.
+fn unindexed(mut field: FieldDef) -> FieldDef {
+    field.indexed = false;
+    field
+}
+
 /// Fields every object has after its own: deletion flag and audit fields.
 fn audit_fields(object: ObjectDef) -> ObjectDef {
     object
         .with(f("IsDeleted", "Deleted", T::Boolean).read_only())
         .with(f("CreatedDate", "Created Date", T::Datetime).read_only())
-        .with(
+        .with(unindexed(
             f("CreatedById", "Created By ID", T::Reference)
                 .lookup(&["User"], "CreatedBy")
                 .read_only(),
-        )
+        ))
         .with(f("LastModifiedDate", "Last Modified Date", T::Datetime).read_only())
-        .with(
+        .with(unindexed(
             f("LastModifiedById", "Last Modified By ID", T::Reference)
                 .lookup(&["User"], "LastModifiedBy")
                 .read_only(),
-        )
+        ))
         .with(f("SystemModstamp", "System Modstamp", T::Datetime).read_only())
 }
 

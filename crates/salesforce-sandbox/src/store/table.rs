@@ -86,32 +86,44 @@ impl Table {
     /// `None` when the field has no index. Deleted rows are included.
     pub fn lookup(&self, field: FieldIdx, value: &Value) -> Option<&[RowIdx]> {
         let index = self.indexes.get(&field)?;
-        let Some(key) = value.index_key() else {
-            return Some(&[]);
-        };
-        Some(index.get(&key).map_or(&[], Vec::as_slice))
+        Some(
+            value
+                .with_index_key(|key| index.get(key).map_or(&[][..], Vec::as_slice))
+                .unwrap_or(&[]),
+        )
     }
 
     fn index_row(&mut self, row: RowIdx, record: &Record) {
         for (field, index) in &mut self.indexes {
-            if let Some(key) = record.get(*field).index_key() {
-                index.entry(key).or_default().push(row);
-            }
+            record
+                .get(*field)
+                .with_index_key(|key| match index.get_mut(key) {
+                    Some(rows) => rows.push(row),
+                    None => {
+                        index.insert(key.into(), vec![row]);
+                    }
+                });
         }
+    }
+
+    /// Makes room for `additional` more rows (bulk loads).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.rows.reserve(additional);
+        self.by_id.reserve(additional);
     }
 
     fn unindex_row(&mut self, row: RowIdx, record: &Record) {
         for (field, index) in &mut self.indexes {
-            if let Some(key) = record.get(*field).index_key()
-                && let Some(rows) = index.get_mut(&key)
-            {
-                if let Some(pos) = rows.iter().rposition(|r| *r == row) {
-                    rows.swap_remove(pos);
+            record.get(*field).with_index_key(|key| {
+                if let Some(rows) = index.get_mut(key) {
+                    if let Some(pos) = rows.iter().rposition(|r| *r == row) {
+                        rows.swap_remove(pos);
+                    }
+                    if rows.is_empty() {
+                        index.remove(key);
+                    }
                 }
-                if rows.is_empty() {
-                    index.remove(&key);
-                }
-            }
+            });
         }
     }
 

@@ -1,2 +1,10 @@
-//! Integration tests of the sandbox over real HTTP.
+//! Integration tests of the sandbox over real HTTP on loopback.
+
+mod admin;
+mod crud;
+mod describe;
+mod limits;
+mod oauth;
 mod soql_engine;
+mod support;
+mod transactions;
