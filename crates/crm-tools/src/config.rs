@@ -44,9 +44,10 @@ impl CrmConfig {
     /// Whether write tools may change `object` (case-insensitive).
     pub fn may_write(&self, object: &str) -> bool {
         !self.read_only
-            && self.writable_objects.as_ref().is_none_or(|allowed| {
-                allowed.iter().any(|o| o.eq_ignore_ascii_case(object))
-            })
+            && self
+                .writable_objects
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|o| o.eq_ignore_ascii_case(object)))
     }
 
     /// The row cap within its bounds.

@@ -20,11 +20,7 @@ const VERSION: &str = "c1";
 /// A short digest of the filters (everything but `limit` and `cursor`).
 pub(crate) fn fingerprint(tool: &str, filters: &Value) -> String {
     let digest = Sha256::digest(format!("{tool}\n{filters}").as_bytes());
-    digest
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A cursor for the page starting at `offset`.
@@ -44,7 +40,8 @@ pub(crate) fn decode(text: &str, fingerprint: &str) -> Result<u64, Error> {
         .map_err(|_| refused())?;
     let decoded = String::from_utf8(bytes).map_err(|_| refused())?;
     let mut parts = decoded.splitn(3, ':');
-    let (Some(VERSION), Some(offset), Some(issued_for)) = (parts.next(), parts.next(), parts.next())
+    let (Some(VERSION), Some(offset), Some(issued_for)) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return Err(refused());
     };

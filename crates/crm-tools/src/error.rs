@@ -99,7 +99,12 @@ mod tests {
         let auth = api(401, "INVALID_SESSION_ID", "Session expired or invalid");
         assert!(auth.needs_reauthorization());
         assert!(auth.to_string().contains("re-authorize"), "{auth}");
-        let limit = api(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.").to_string();
+        let limit = api(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+        )
+        .to_string();
         assert!(limit.contains("try again later"), "{limit}");
         let busy = api(503, "SERVER_UNAVAILABLE", "busy").to_string();
         assert!(busy.contains("Retry"), "{busy}");

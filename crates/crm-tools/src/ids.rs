@@ -25,7 +25,11 @@ pub(crate) fn parse(arg: &str, text: &str) -> Result<RecordId, Error> {
 /// What kind of record an id names, for messages (`an Account id (001…)`).
 pub(crate) fn describe_kind(id: &RecordId) -> String {
     match id.standard_object() {
-        Some(object) => format!("{} {object} id (prefix {})", article(object), id.key_prefix()),
+        Some(object) => format!(
+            "{} {object} id (prefix {})",
+            article(object),
+            id.key_prefix()
+        ),
         None => format!("an id with prefix {}", id.key_prefix()),
     }
 }
@@ -67,8 +71,9 @@ pub(crate) fn expected_list(objects: &[&str]) -> String {
 
 /// `a` or `an`, by the word's first letter.
 fn article(word: &str) -> &'static str {
+    // "a User": a leading U sounds like "you".
     match word.chars().next().map(|c| c.to_ascii_lowercase()) {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        Some('a' | 'e' | 'i' | 'o') => "an",
         _ => "a",
     }
 }
@@ -92,7 +97,10 @@ mod tests {
             )
         );
         let e = expect("whoId", "' OR Id != null", &["Lead", "Contact"]).unwrap_err();
-        assert!(e.to_string().contains("is not a Salesforce record id"), "{e}");
+        assert!(
+            e.to_string().contains("is not a Salesforce record id"),
+            "{e}"
+        );
         assert_eq!(
             expected_list(&["Account", "Opportunity", "Case"]),
             "an Account (001), Opportunity (006) or Case (500)"

@@ -46,7 +46,7 @@ pub(crate) fn number(record: &Record, path: &str) -> Value {
     record
         .get(path)
         .and_then(Value::as_f64)
-        .map_or(Value::Null, |n| Value::from(n))
+        .map_or(Value::Null, Value::from)
 }
 
 /// A boolean field by path (`false` when absent).
@@ -65,7 +65,7 @@ pub(crate) fn money(amount: f64) -> String {
     let whole = (cents_total / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -79,9 +79,7 @@ pub(crate) fn show(value: &Value) -> String {
     match value {
         Value::Null => "—".into(),
         Value::String(s) => s.clone(),
-        Value::Number(n) => n
-            .as_f64()
-            .map_or_else(|| n.to_string(), |f| trim_number(f)),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), trim_number),
         other => other.to_string(),
     }
 }
@@ -116,7 +114,10 @@ mod tests {
             "Account": {"attributes": {"type": "Account"}, "Name": "Acme"}
         }))
         .unwrap();
-        assert_eq!(clean(&record), json!({"Id": "003", "Account": {"Name": "Acme"}}));
+        assert_eq!(
+            clean(&record),
+            json!({"Id": "003", "Account": {"Name": "Acme"}})
+        );
         assert_eq!(show(&json!(5.0)), "5");
         assert_eq!(show(&Value::Null), "—");
     }

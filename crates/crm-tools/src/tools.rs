@@ -229,7 +229,11 @@ pub(crate) async fn find_by_name(
     };
     let mut found = query(connection, base()?.filter(Field::new("Name")?.eq(name))).await?;
     if found.is_empty() {
-        found = query(connection, base()?.filter(Field::new("Name")?.contains(name))).await?;
+        found = query(
+            connection,
+            base()?.filter(Field::new("Name")?.contains(name)),
+        )
+        .await?;
     }
     match found.as_slice() {
         [] => Err(Error::NotFound(format!(
@@ -242,7 +246,11 @@ pub(crate) async fn find_by_name(
             let list: Vec<String> = many.iter().map(lookup.describe).collect();
             Err(Error::invalid(format!(
                 "`name` matches {}{} {}; call again with `id` set to one of: {}",
-                if many.len() as u64 >= CANDIDATES { "at least " } else { "" },
+                if many.len() as u64 >= CANDIDATES {
+                    "at least "
+                } else {
+                    ""
+                },
                 many.len(),
                 lookup.plural,
                 list.join("; ")

@@ -325,12 +325,17 @@ fn summarize(s: &Value) -> String {
         money(p["totalPipeline"].as_f64().unwrap_or(0.0)),
         money(p["weightedPipeline"].as_f64().unwrap_or(0.0)),
     );
-    for o in s["openOpportunities"].as_array().map_or(&[][..], Vec::as_slice) {
+    for o in s["openOpportunities"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice)
+    {
         out.push_str(&format!(
             "- {}: {}, {} at {}%, closes {}\n",
             show(&o["name"]),
             show(&o["stage"]),
-            o["amount"].as_f64().map_or_else(|| "no amount".into(), money),
+            o["amount"]
+                .as_f64()
+                .map_or_else(|| "no amount".into(), money),
             show(&o["probability"]),
             show(&o["closeDate"]),
         ));

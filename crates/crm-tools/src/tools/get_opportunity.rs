@@ -160,9 +160,7 @@ pub(crate) async fn run(
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
     let id = match (id, &args.name) {
         (Some(id), _) => id,
-        (None, Some(name)) => {
-            find_by_name(&connection, &LOOKUP, name.trim()).await?
-        }
+        (None, Some(name)) => find_by_name(&connection, &LOOKUP, name.trim()).await?,
         (None, None) => return Err(Error::invalid("pass `id` (006…) or `name`")),
     };
     let id = id.as_str();

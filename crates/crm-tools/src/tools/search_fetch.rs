@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Shared, query, read_only};
-use crate::output::money;
+use crate::output::{money, show};
 use crate::{Connection, Error, ids};
 
 /// Results per object.
@@ -325,20 +325,12 @@ pub(crate) async fn search(
     Ok(ToolOutput::structured(json!({ "results": results })))
 }
 
+/// A field value for the fetched text, or `None` when empty.
 fn display(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => n.as_f64().map(|f| {
-            if f.fract() == 0.0 {
-                format!("{}", f as i64)
-            } else {
-                format!("{f}")
-            }
-        }),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
+        other => Some(show(other)),
     }
 }
 

@@ -243,7 +243,11 @@ fn filters(args: &Args) -> Result<Vec<Filter>, Error> {
         args.created_to,
     )?);
     let ranges = [
-        ("AnnualRevenue", args.min_annual_revenue, args.max_annual_revenue),
+        (
+            "AnnualRevenue",
+            args.min_annual_revenue,
+            args.max_annual_revenue,
+        ),
         (
             "NumberOfEmployees",
             args.min_employees.map(|n| n as f64),
@@ -323,8 +327,7 @@ pub(crate) async fn run(
         .into_iter()
         .fold(Select::count("Lead"), Select::filter);
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
-    let (records, total) =
-        futures::try_join!(query(&connection, page), count(&connection, total))?;
+    let (records, total) = futures::try_join!(query(&connection, page), count(&connection, total))?;
     let next_offset = offset + records.len() as u64;
     let next_cursor = if next_offset < total && !records.is_empty() {
         if next_offset > MAX_OFFSET {
@@ -363,9 +366,10 @@ fn summarize(leads: &[Value], total: u64, offset: u64, more: bool) -> String {
     let last = offset + leads.len() as u64;
     let mut out = format!("{total} leads match; showing {first}-{last}:\n");
     for lead in leads {
-        let revenue = lead["annualRevenue"]
-            .as_f64()
-            .map_or_else(|| "revenue —".to_owned(), |r| format!("revenue {}", money(r)));
+        let revenue = lead["annualRevenue"].as_f64().map_or_else(
+            || "revenue —".to_owned(),
+            |r| format!("revenue {}", money(r)),
+        );
         out.push_str(&format!(
             "- {} — {} ({}, {}, {}, {}) {}\n",
             show(&lead["name"]),
@@ -400,7 +404,9 @@ mod tests {
     #[test]
     fn filters_become_typed_conditions() {
         assert_eq!(
-            soql(json!({"industry": ["Healthcare"], "rating": ["Hot", "Warm"], "createdPeriod": "this_week"})),
+            soql(
+                json!({"industry": ["Healthcare"], "rating": ["Hot", "Warm"], "createdPeriod": "this_week"})
+            ),
             "SELECT Id FROM Lead WHERE Industry IN ('Healthcare') AND Rating IN ('Hot', 'Warm') AND CreatedDate = THIS_WEEK"
         );
         assert_eq!(
