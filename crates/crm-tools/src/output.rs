@@ -41,12 +41,13 @@ pub(crate) fn text(record: &Record, path: &str) -> Value {
         .map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
-/// A number field by path (`null` when absent).
+/// A number field by path, as Salesforce sent it (`null` when absent).
 pub(crate) fn number(record: &Record, path: &str) -> Value {
     record
         .get(path)
-        .and_then(Value::as_f64)
-        .map_or(Value::Null, Value::from)
+        .filter(|v| v.is_number())
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// A boolean field by path (`false` when absent).

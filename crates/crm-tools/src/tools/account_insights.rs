@@ -3,7 +3,6 @@
 //! computed here, over every open opportunity (up to [`MAX_OPEN_OPPORTUNITIES`]), not only the
 //! ones listed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use mcp_protocol::{Tool, ToolContext, ToolOutput};
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{NameLookup, Shared, find_by_name, org_property, query, read_only, text_property};
-use crate::output::{cents, money, number, respond, show, text};
+use crate::output::{cents, flag, money, number, respond, show, text};
 use crate::{CrmConfig, Error, ids};
 
 /// Open opportunities read for the pipeline figures.
@@ -111,6 +110,57 @@ pub(crate) fn pipeline(opportunities: &[Record]) -> (f64, f64, u64) {
         })
 }
 
+/// A contact as listed under `keyContacts`.
+fn contact_json(record: &Record, prefix: &str, roles: Vec<String>) -> Value {
+    let field = |name: &str| text(record, &format!("{prefix}{name}"));
+    json!({
+        "id": field("Id"),
+        "name": field("Name"),
+        "title": field("Title"),
+        "email": field("Email"),
+        "phone": field("Phone"),
+        "dealRoles": roles,
+    })
+}
+
+/// Contacts in deal roles first (primary ones before others, each once with all its roles),
+/// then the account's other contacts, at most `max`.
+fn key_contacts(roles: &[Record], contacts: &[Record], max: usize) -> Vec<Value> {
+    let mut ordered: Vec<&Record> = roles.iter().filter(|r| flag(r, "IsPrimary")).collect();
+    ordered.extend(roles.iter().filter(|r| !flag(r, "IsPrimary")));
+    let mut out: Vec<Value> = Vec::new();
+    for role in ordered {
+        let Some(id) = role.get_str("ContactId") else {
+            continue;
+        };
+        let name = role.get_str("Role").map(str::to_owned);
+        match out.iter_mut().find(|c| c["id"] == json!(id)) {
+            Some(existing) => {
+                if let (Some(name), Some(list)) = (name, existing["dealRoles"].as_array_mut())
+                    && !list.contains(&json!(name))
+                {
+                    list.push(json!(name));
+                }
+            }
+            None => {
+                let mut contact = contact_json(role, "Contact.", name.into_iter().collect());
+                contact["id"] = json!(id);
+                out.push(contact);
+            }
+        }
+    }
+    for contact in contacts {
+        if out.len() >= max {
+            break;
+        }
+        if !out.iter().any(|c| c["id"].as_str() == contact.id()) {
+            out.push(contact_json(contact, "", Vec::new()));
+        }
+    }
+    out.truncate(max);
+    out
+}
+
 pub(crate) async fn run(
     shared: Arc<Shared>,
     args: Args,
@@ -200,7 +250,8 @@ pub(crate) async fn run(
             "no account has id {id} (it may have been deleted): use `search` to find it"
         ))
     })?;
-    // Contact roles on the listed open deals mark the key contacts.
+    // People in contact roles on the listed open deals come first (they may belong to another
+    // account), then the account's own contacts.
     let listed: Vec<&str> = opportunities
         .iter()
         .take(cap)
@@ -212,21 +263,22 @@ pub(crate) async fn run(
         query(
             &connection,
             Select::from("OpportunityContactRole")
-                .fields(["ContactId", "Role", "IsPrimary", "OpportunityId"])
+                .fields([
+                    "ContactId",
+                    "Contact.Name",
+                    "Contact.Title",
+                    "Contact.Email",
+                    "Contact.Phone",
+                    "Role",
+                    "IsPrimary",
+                ])
                 .filter(Field::new("OpportunityId")?.is_in(listed.iter().copied()))
+                .order_by(Field::new("CreatedDate")?.asc())
                 .limit(2_000),
         )
         .await?
     };
-    let mut roles_by_contact: HashMap<&str, Vec<String>> = HashMap::new();
-    for role in &roles {
-        if let (Some(contact), Some(name)) = (role.get_str("ContactId"), role.get_str("Role")) {
-            let names = roles_by_contact.entry(contact).or_default();
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_owned());
-            }
-        }
-    }
+    let key_contacts = key_contacts(&roles, &contacts, cap.min(10));
     let (total, weighted, without_amount) = pipeline(&opportunities);
     let opportunity_rows: Vec<Value> = opportunities
         .iter()
@@ -244,26 +296,6 @@ pub(crate) async fn run(
             })
         })
         .collect();
-    let mut key_contacts: Vec<Value> = contacts
-        .iter()
-        .map(|c| {
-            let roles = c
-                .id()
-                .and_then(|id| roles_by_contact.get(id))
-                .cloned()
-                .unwrap_or_default();
-            json!({
-                "id": text(c, "Id"),
-                "name": text(c, "Name"),
-                "title": text(c, "Title"),
-                "email": text(c, "Email"),
-                "phone": text(c, "Phone"),
-                "dealRoles": roles,
-            })
-        })
-        .collect();
-    key_contacts.sort_by_key(|c| c["dealRoles"].as_array().is_none_or(Vec::is_empty));
-    key_contacts.truncate(cap.min(10));
     let case_rows: Vec<Value> = cases
         .iter()
         .take(cap)

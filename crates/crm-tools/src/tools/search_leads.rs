@@ -364,7 +364,11 @@ fn summarize(leads: &[Value], total: u64, offset: u64, more: bool) -> String {
     }
     let first = offset + 1;
     let last = offset + leads.len() as u64;
-    let mut out = format!("{total} leads match; showing {first}-{last}:\n");
+    let mut out = if total == 1 {
+        "1 lead matches:\n".to_owned()
+    } else {
+        format!("{total} leads match; showing {first}-{last}:\n")
+    };
     for lead in leads {
         let revenue = lead["annualRevenue"].as_f64().map_or_else(
             || "revenue —".to_owned(),

@@ -86,17 +86,38 @@ async fn pipeline_totals_match_the_store() {
         .collect();
     assert_eq!(result["openCaseCount"], json!(open_cases.len()));
     assert_eq!(ids(&result["openCases"], "id"), open_cases);
-    let contacts: BTreeSet<String> = bench
+    // Key contacts: people in roles on the open deals first, then the account's contacts.
+    let in_roles: BTreeSet<String> = bench
+        .rows("OpportunityContactRole")
+        .into_iter()
+        .filter(|r| expected_ids.contains(&r.text("OpportunityId").unwrap()))
+        .map(|r| r.text("ContactId").unwrap())
+        .collect();
+    let of_account: BTreeSet<String> = bench
         .rows("Contact")
         .into_iter()
         .filter(|c| c.text("AccountId").as_deref() == Some(account_id.as_str()))
         .map(|c| c.id())
         .collect();
-    assert!(ids(&result["keyContacts"], "id").is_subset(&contacts));
-    assert_eq!(
-        result["keyContacts"].as_array().unwrap().len(),
-        contacts.len().min(10)
-    );
+    let listed = ids(&result["keyContacts"], "id");
+    let candidates: BTreeSet<String> = in_roles.union(&of_account).cloned().collect();
+    assert!(listed.is_subset(&candidates));
+    assert_eq!(listed.len(), candidates.len().min(10));
+    if in_roles.len() <= 10 {
+        assert!(in_roles.is_subset(&listed));
+    }
+    for contact in result["keyContacts"].as_array().unwrap() {
+        let id = contact["id"].as_str().unwrap();
+        assert_eq!(
+            !contact["dealRoles"].as_array().unwrap().is_empty(),
+            in_roles.contains(id),
+            "{contact}"
+        );
+        assert_eq!(
+            contact["name"],
+            json!(bench.row("Contact", id).text("Name"))
+        );
+    }
 
     // By name, the same account.
     let by_name = bench
