@@ -6,7 +6,8 @@
 //!
 //! Module map: [`schema`] (objects, fields, describe), [`store`] (tables, validation,
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
-//! `rest` (sObjects, collections, composite, limits, flows), [`oauth`] (authorize, token,
+//! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
+//! evaluation and query locators), [`oauth`] (authorize, token,
 //! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
 mod admin;

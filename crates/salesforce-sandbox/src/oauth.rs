@@ -495,3 +495,34 @@ fn introspect(state: &State, form: &[(String, String)]) -> Reply {
         }),
     )
 }
+
+/// The identity URL `GET /id/{orgId}/{userId}` (the token response's `id`): the userinfo claims
+/// plus `id`, `username` and `display_name`, for the token's own user only.
+pub(crate) fn identity(state: &State, headers: &HeaderMap, tail: &str) -> Reply {
+    let reply = userinfo(state, headers);
+    if reply.status != StatusCode::OK {
+        return reply;
+    }
+    let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
+        return reply;
+    };
+    let (org, user) = tail.split_once('/').unwrap_or((tail, ""));
+    let same = |claim: &str, given: &str| {
+        body[claim]
+            .as_str()
+            .is_some_and(|v| salesforce_core::id::ids_equal(v, given))
+    };
+    if !(same("organization_id", org) && same("user_id", user)) {
+        return oauth_error(StatusCode::FORBIDDEN, "Bad_Id", "Bad_Id");
+    }
+    if let Some(map) = body.as_object_mut() {
+        let id = map.get("sub").cloned().unwrap_or_default();
+        let username = map.get("preferred_username").cloned().unwrap_or_default();
+        let display = map.get("name").cloned().unwrap_or_default();
+        map.insert("id".into(), id);
+        map.insert("username".into(), username);
+        map.insert("display_name".into(), display);
+        map.insert("asserted_user".into(), json!(true));
+    }
+    Reply::json(StatusCode::OK, &body)
+}

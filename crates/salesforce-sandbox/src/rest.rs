@@ -5,6 +5,7 @@
 pub mod collections;
 pub mod composite;
 pub mod flows;
+pub mod query;
 pub mod sobjects;
 
 use http::{Method, StatusCode};
@@ -53,6 +54,8 @@ pub struct Call<'a> {
     pub segments: &'a [String],
     /// Raw query string.
     pub query: &'a str,
+    /// The `Sforce-Query-Options` header, if sent.
+    pub query_options: Option<&'a str>,
     /// Raw body.
     pub body: &'a [u8],
     /// The authenticated user.
@@ -106,6 +109,7 @@ pub fn dispatch(call: &Call<'_>, txn: &mut Txn<'_>) -> Reply {
         ["composite", "sobjects"] => collections::handle(call, txn),
         ["composite"] => composite::handle(call, txn),
         ["limits"] => limits(call),
+        _ if query::handles(call) => Ok(query::handle(call, txn.data())),
         ["actions", "custom", "flow"] => flows::list(call),
         ["actions", "custom", "flow", name] => flows::run(call, txn, name),
         _ => Err(ApiFailure::not_found()),

@@ -48,6 +48,7 @@ pub struct State {
     pub(crate) faults: Faults,
     pub(crate) log: RequestLog,
     pub(crate) tokens: TokenStore,
+    pub(crate) locators: crate::soql_engine::QueryLocators,
     oauth: RwLock<OAuthConfig>,
     base_url: RwLock<String>,
     max_body_bytes: usize,
@@ -83,6 +84,8 @@ impl State {
     /// Empties the org and regenerates the configured dataset (if any).
     pub(crate) fn reload(&self, dataset: Option<(DatasetSize, u64)>) {
         let now = self.clock.now();
+        // Locators point at rows of the old data.
+        self.locators.clear();
         self.store.reset(now);
         if let Some((size, seed)) = dataset {
             let mut data = self.store.write();
@@ -197,6 +200,7 @@ impl SandboxBuilder {
                 faults: Faults::default(),
                 log: RequestLog::default(),
                 tokens: TokenStore::new(org_id),
+                locators: crate::soql_engine::QueryLocators::default(),
                 oauth: RwLock::new(self.oauth),
                 base_url: RwLock::new(String::new()),
                 max_body_bytes: self.max_body_bytes,
@@ -441,6 +445,9 @@ fn route(
     if let Some(tail) = path.strip_prefix("/services/oauth2/") {
         return oauth::handle(state, method, tail, query, body, headers);
     }
+    if let Some(tail) = path.strip_prefix("/id/") {
+        return oauth::identity(state, headers, tail);
+    }
     if let Some(tail) = path.strip_prefix("/__sandbox/") {
         return crate::admin::handle(state, method, tail, query, body);
     }
@@ -486,10 +493,17 @@ fn route(
         method,
         segments: &segments,
         query,
+        query_options: headers
+            .get("sforce-query-options")
+            .and_then(|v| v.to_str().ok()),
         body,
         user: session.user,
     };
-    let reply = {
+    // Queries only read: they share the store with each other instead of queueing for the
+    // write lock.
+    let reply = if rest::query::handles(&call) {
+        rest::query::handle(&call, &state.store.read())
+    } else {
         let mut data = state.store.write();
         let mut txn = Txn::new(&mut data, session.user, now);
         rest::dispatch(&call, &mut txn)

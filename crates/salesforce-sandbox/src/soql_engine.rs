@@ -20,6 +20,12 @@
 //!   literal against a datetime field; the sandbox accepts it as that whole UTC day.
 //! - text comparisons (`=`, `<`, `IN`, `LIKE`, ordering) ignore case; `!=` and `NOT IN` match
 //!   null values, as in SOQL (null is a value there, not SQL's unknown).
+//! - a parent reached through a polymorphic lookup (`What`, `Who`) is written with its own
+//!   object in `attributes.type` and offers only `Id`, `Name` and `Type`; a soft-deleted parent
+//!   reads as null in `query` (present in `queryAll`).
+//! - indexes: an equality or `IN` on `Id` or on an indexed field (names, picklists, lookups,
+//!   external ids, a few dates) picks the candidate rows (the smallest such set under `AND`, the
+//!   union under `OR`); everything else scans. Date ranges scan.
 //! - a locator keeps the ids of the remaining records; later pages show those records as they
 //!   are when the page is read.
 //! - error messages are Salesforce's, without the echoed query line and `ERROR at Row:…` prefix

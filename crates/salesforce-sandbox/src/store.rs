@@ -248,6 +248,7 @@ impl OrgData {
         let idx = |name: &str| def.field_index(name);
         Some(InsertPlan {
             object,
+            id: idx("Id"),
             derivation: Derivation::for_object(def),
             created_date: idx("CreatedDate"),
             created_by: idx("CreatedById"),
@@ -316,6 +317,10 @@ impl OrgData {
                 record.set(idx, value);
             }
         };
+        // The id is also a field value, so readers need no special case for `Id`.
+        if let Some(idx) = plan.id {
+            record.set(idx, Value::Id(record.id));
+        }
         set_if_null(record, plan.created_date, Value::DateTime(now));
         set_if_null(record, plan.created_by, Value::Id(user));
         set_if_null(record, plan.owner, Value::Id(user));
@@ -342,6 +347,7 @@ impl OrgData {
 #[derive(Debug, Clone)]
 pub struct InsertPlan {
     object: ObjectIdx,
+    id: Option<FieldIdx>,
     derivation: Derivation,
     created_date: Option<FieldIdx>,
     created_by: Option<FieldIdx>,
@@ -999,6 +1005,7 @@ mod tests {
         assert_eq!(get("IsClosed"), Value::Bool(true));
         assert_eq!(get("OwnerId"), Value::Id(user));
         assert_eq!(get("CreatedDate"), Value::DateTime(now()));
+        assert_eq!(get("Id"), Value::Id(opp));
         assert!(!txn.data().is_deleted(obj, record));
         let err = txn
             .insert(
@@ -1007,6 +1014,55 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(err.code(), "MALFORMED_ID");
+    }
+
+    #[test]
+    fn evaluator_api_follows_lookups_and_child_relationships() {
+        let store = Store::new(now());
+        let mut data = store.write();
+        let user = data.users().admin;
+        let mut txn = Txn::new(&mut data, user, now());
+        let acct = txn
+            .insert("Account", &body(json!({"Name": "Parent"})))
+            .unwrap();
+        let con = txn
+            .insert(
+                "Contact",
+                &body(json!({"LastName": "Kid", "AccountId": acct.as_str()})),
+            )
+            .unwrap();
+        let data = txn.data();
+        // Parent path Contact.Account.Name.
+        let (_, contact_def, contacts) = data.object("Contact").unwrap();
+        let (lookup, field) = contact_def.parent_relationship("account").unwrap();
+        assert_eq!(field.reference_to, vec!["Account".to_owned()]);
+        let contact = contacts.get(&con).unwrap();
+        let parent_id = contact.get(lookup).as_id().unwrap();
+        let (parent_obj, parent) = data.resolve(&parent_id).unwrap();
+        let account_def = data.schema().object_at(parent_obj).unwrap();
+        assert_eq!(
+            parent.get(account_def.field_index("Name").unwrap()),
+            &Value::text("Parent")
+        );
+        // Child subquery Account.Contacts.
+        let rel = data
+            .schema()
+            .child_relationship("Account", "Contacts")
+            .unwrap();
+        let (child_obj, child_def, _) = data.object(&rel.child_object).unwrap();
+        let rows = data.children(child_obj, child_def.field_index(&rel.field).unwrap(), &acct);
+        assert_eq!(rows.len(), 1);
+        // Equality index, case-insensitive for text.
+        let (_, def, table) = data.object("Account").unwrap();
+        let hits = table
+            .lookup(def.field_index("Name").unwrap(), &Value::text("PARENT"))
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        assert!(
+            table
+                .lookup(def.field_index("Description").unwrap(), &Value::Null)
+                .is_none()
+        );
     }
 
     #[test]

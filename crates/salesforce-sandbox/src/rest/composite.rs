@@ -264,6 +264,7 @@ fn run_sub(
         method: &method,
         segments: &segments,
         query,
+        query_options: None,
         body: &body_bytes,
         user: call.user,
     };

@@ -287,7 +287,8 @@ impl FieldDef {
         self
     }
 
-    /// Sets the picklist values; `default` (if any) is the default value.
+    /// Sets the picklist values; `default` (if any) is the default value. Picklists are not
+    /// indexed unless asked ([`FieldDef::indexed`]): most are never filtered on.
     pub fn values(mut self, values: &[&str], default: Option<&str>) -> Self {
         self.picklist_values = values
             .iter()
@@ -301,7 +302,6 @@ impl FieldDef {
         if default.is_some() {
             self.defaulted_on_create = true;
         }
-        self.indexed = true;
         self
     }
 

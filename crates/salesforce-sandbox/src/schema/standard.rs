@@ -234,10 +234,18 @@ fn account() -> ObjectDef {
         .with(f("BillingCountry", "Billing Country", T::String).len(80))
         .with(f("Phone", "Account Phone", T::Phone))
         .with(f("Website", "Website", T::Url))
-        .with(f("Industry", "Industry", T::Picklist).values(INDUSTRIES, None))
+        .with(
+            f("Industry", "Industry", T::Picklist)
+                .values(INDUSTRIES, None)
+                .indexed(),
+        )
         .with(f("AnnualRevenue", "Annual Revenue", T::Currency).digits(18, 0))
         .with(f("NumberOfEmployees", "Employees", T::Int).digits(8, 0))
-        .with(f("Rating", "Account Rating", T::Picklist).values(RATINGS, None))
+        .with(
+            f("Rating", "Account Rating", T::Picklist)
+                .values(RATINGS, None)
+                .indexed(),
+        )
         .with(f("AccountNumber", "Account Number", T::String).len(40))
         .with(f("AccountSource", "Account Source", T::Picklist).values(LEAD_SOURCES, None))
         .with(f("Description", "Account Description", T::Textarea))
@@ -297,13 +305,26 @@ fn lead() -> ObjectDef {
         .with(
             f("Status", "Status", T::Picklist)
                 .values(LEAD_STATUSES, Some("Open - Not Contacted"))
+                .indexed()
                 .required()
                 .defaulted()
                 .restricted(),
         )
-        .with(f("Industry", "Industry", T::Picklist).values(INDUSTRIES, None))
-        .with(f("Rating", "Rating", T::Picklist).values(RATINGS, None))
-        .with(f("LeadSource", "Lead Source", T::Picklist).values(LEAD_SOURCES, None))
+        .with(
+            f("Industry", "Industry", T::Picklist)
+                .values(INDUSTRIES, None)
+                .indexed(),
+        )
+        .with(
+            f("Rating", "Rating", T::Picklist)
+                .values(RATINGS, None)
+                .indexed(),
+        )
+        .with(
+            f("LeadSource", "Lead Source", T::Picklist)
+                .values(LEAD_SOURCES, None)
+                .indexed(),
+        )
         .with(f("AnnualRevenue", "Annual Revenue", T::Currency).digits(18, 0))
         .with(f("NumberOfEmployees", "Employees", T::Int).digits(8, 0))
         .with(f("Description", "Description", T::Textarea))
@@ -354,6 +375,7 @@ fn opportunity() -> ObjectDef {
         .with(
             f("StageName", "Stage", T::Picklist)
                 .values(&stages, None)
+                .indexed()
                 .required()
                 .restricted(),
         )
@@ -452,9 +474,14 @@ fn case() -> ObjectDef {
         .with(
             f("Status", "Status", T::Picklist)
                 .values(CASE_STATUSES, Some("New"))
+                .indexed()
                 .restricted(),
         )
-        .with(f("Priority", "Priority", T::Picklist).values(CASE_PRIORITIES, Some("Medium")))
+        .with(
+            f("Priority", "Priority", T::Picklist)
+                .values(CASE_PRIORITIES, Some("Medium"))
+                .indexed(),
+        )
         .with(f("Origin", "Case Origin", T::Picklist).values(CASE_ORIGINS, None))
         .with(f("Type", "Case Type", T::Picklist).values(
             &[
@@ -499,6 +526,7 @@ fn task() -> ObjectDef {
         .with(
             f("Status", "Status", T::Picklist)
                 .values(TASK_STATUSES, Some("Not Started"))
+                .indexed()
                 .required()
                 .defaulted()
                 .restricted(),

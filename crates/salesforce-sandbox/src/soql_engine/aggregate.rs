@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -307,7 +308,9 @@ impl AggregatePlan {
         object: ObjectIdx,
         records: impl Iterator<Item = &'d Record>,
     ) -> Vec<GroupRow> {
-        let mut index: HashMap<Vec<Option<Box<str>>>, usize> = HashMap::new();
+        // Groups are found by a hash of their values (computed without allocating) and then
+        // compared, so only a new group allocates.
+        let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
         let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
         let new_accs = || {
             self.specs
@@ -322,19 +325,32 @@ impl AggregatePlan {
             let slot = if self.groups.is_empty() {
                 0
             } else {
-                let values: Vec<Cow<'d, Value>> = self
-                    .groups
-                    .iter()
-                    .map(|g| g.eval(cx, object, record))
-                    .collect();
-                let key: Vec<Option<Box<str>>> = values.iter().map(|v| v.index_key()).collect();
-                *index.entry(key).or_insert_with(|| {
-                    groups.push((
-                        values.into_iter().map(Cow::into_owned).collect(),
-                        new_accs(),
-                    ));
-                    groups.len() - 1
-                })
+                let mut hasher = DefaultHasher::new();
+                for path in &self.groups {
+                    hash_value(&path.eval(cx, object, record), &mut hasher);
+                }
+                let bucket = buckets.entry(hasher.finish()).or_default();
+                let found = bucket.iter().copied().find(|g| {
+                    groups.get(*g).is_some_and(|(values, _)| {
+                        values
+                            .iter()
+                            .zip(&self.groups)
+                            .all(|(v, path)| same_group(v, &path.eval(cx, object, record)))
+                    })
+                });
+                match found {
+                    Some(g) => g,
+                    None => {
+                        let values = self
+                            .groups
+                            .iter()
+                            .map(|path| path.eval(cx, object, record).into_owned())
+                            .collect();
+                        groups.push((values, new_accs()));
+                        bucket.push(groups.len() - 1);
+                        groups.len() - 1
+                    }
+                }
             };
             if let Some((_, accs)) = groups.get_mut(slot) {
                 for (spec, acc) in self.specs.iter().zip(accs.iter_mut()) {
@@ -368,6 +384,37 @@ impl AggregatePlan {
             });
         }
         rows
+    }
+}
+
+/// Whether two group values are the same group (text ignoring case, as SOQL groups it).
+fn same_group(a: &Value, b: &Value) -> bool {
+    match (a.is_null(), b.is_null()) {
+        (true, true) => true,
+        (false, false) => predicate::compare_values(a, b).is_eq(),
+        _ => false,
+    }
+}
+
+/// Hashes a value consistently with [`same_group`].
+fn hash_value(value: &Value, hasher: &mut impl Hasher) {
+    match value {
+        Value::Null => 0u8.hash(hasher),
+        Value::Bool(b) => (1u8, b).hash(hasher),
+        Value::Int(_) | Value::Number(_) => {
+            let n = value.as_f64().unwrap_or(0.0);
+            // -0.0 and 0.0 are the same group.
+            (2u8, if n == 0.0 { 0 } else { n.to_bits() }).hash(hasher);
+        }
+        Value::Text(t) => {
+            3u8.hash(hasher);
+            for c in t.chars().flat_map(char::to_lowercase) {
+                c.hash(hasher);
+            }
+        }
+        Value::Id(id) => (4u8, id.as_str()).hash(hasher),
+        Value::Date(d) => (5u8, d).hash(hasher),
+        Value::DateTime(t) => (6u8, t.timestamp_millis()).hash(hasher),
     }
 }
 

@@ -2,6 +2,7 @@
 //! it (else scanning), filtering on borrowed values, sorting, `OFFSET`/`LIMIT`, and turning
 //! records into response rows with their parents and child subqueries.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use salesforce_core::id::RecordId;
@@ -12,6 +13,7 @@ use super::predicate::{Lit, Pred, Test, order_values};
 use super::resolve::{ChildPlan, Ctx, Item, Leaf, Path, Plan, Projection, Shape, SortKey};
 use crate::schema::ObjectIdx;
 use crate::store::{OrgData, Record, RowIdx, Table};
+use crate::value::{NULL, Value};
 
 /// The whole result of a query, before paging.
 pub(crate) enum Outcome {
@@ -52,7 +54,11 @@ pub(crate) fn execute(data: &OrgData, plan: &Plan, include_deleted: bool) -> Out
                 None
             };
             let mut records = matching(&cx, table, plan.object, plan.filter.as_ref(), enough);
-            sort(&cx, plan.object, &mut records, &plan.order);
+            let keep = plan
+                .limit
+                .map(|l| l.saturating_add(plan.offset))
+                .and_then(|n| usize::try_from(n).ok());
+            sort(&cx, plan.object, &mut records, &plan.order, keep);
             let (start, take) = window(records.len());
             Outcome::Records(
                 records
@@ -177,24 +183,48 @@ fn candidates(table: &Table, pred: &Pred<Path>) -> Option<Vec<RowIdx>> {
     }
 }
 
-/// Sorts records by the `ORDER BY` keys (stable, so ties keep table order).
-fn sort<'d>(cx: &Ctx<'d>, object: ObjectIdx, records: &mut [&'d Record], keys: &[SortKey]) {
-    if keys.is_empty() {
+/// Sorts records by the `ORDER BY` keys, ties in table order (records arrive in table order).
+/// Each key is evaluated once per record; when only the first `keep` records are wanted (a
+/// `LIMIT`), only those are fully sorted.
+fn sort<'d>(
+    cx: &Ctx<'d>,
+    object: ObjectIdx,
+    records: &mut Vec<&'d Record>,
+    keys: &[SortKey],
+    keep: Option<usize>,
+) {
+    if keys.is_empty() || records.len() < 2 {
         return;
     }
-    records.sort_by(|a, b| {
+    let width = keys.len();
+    let values: Vec<Cow<'d, Value>> = records
+        .iter()
+        .flat_map(|r| keys.iter().map(move |k| k.path.eval(cx, object, r)))
+        .collect();
+    let value = |row: usize, key: usize| -> &Value {
+        values.get(row * width + key).map_or(&NULL, |v| v.as_ref())
+    };
+    let compare = |a: &usize, b: &usize| {
         keys.iter()
-            .map(|k| {
-                order_values(
-                    &k.path.eval(cx, object, a),
-                    &k.path.eval(cx, object, b),
-                    k.descending,
-                    k.nulls_first,
-                )
-            })
+            .enumerate()
+            .map(|(i, k)| order_values(value(*a, i), value(*b, i), k.descending, k.nulls_first))
             .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+            .unwrap_or_else(|| a.cmp(b))
+    };
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    match keep {
+        Some(0) => order.clear(),
+        Some(n) if n < order.len() / 2 => {
+            order.select_nth_unstable_by(n - 1, compare);
+            order.truncate(n);
+            order.sort_unstable_by(compare);
+        }
+        _ => order.sort_unstable_by(compare),
+    }
+    *records = order
+        .into_iter()
+        .filter_map(|i| records.get(i).copied())
+        .collect();
 }
 
 /// A record as a response row with the projection's fields, parents and children.
@@ -251,7 +281,11 @@ fn children(
                     .is_none_or(|f| f.eval(&mut |path| path.eval(cx, child.object, r)))
         })
         .collect();
-    sort(cx, child.object, &mut records, &child.order);
+    let keep = child
+        .limit
+        .map(|l| l.saturating_add(child.offset))
+        .and_then(|n| usize::try_from(n).ok());
+    sort(cx, child.object, &mut records, &child.order, keep);
     let start = usize::try_from(child.offset).unwrap_or(usize::MAX);
     let take = child
         .limit

@@ -116,6 +116,13 @@ impl QueryLocators {
         state.cursors.len()
     }
 
+    /// Drops every locator (e.g. when the org is reset).
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        state.cursors.clear();
+        state.order.clear();
+    }
+
     fn purge(&self, state: &mut State, now: DateTime<Utc>) {
         let ttl = self.ttl;
         state.cursors.retain(|_, c| now - c.last_used <= ttl);

@@ -7,7 +7,9 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use salesforce_core::id::RecordId;
-use salesforce_core::soql::{self, ComparisonOperator, Condition, LikePattern, Operand};
+use salesforce_core::soql::{
+    self, ComparisonOperator, Condition, LikeElement, LikePattern, Operand,
+};
 
 use super::{invalid_field, invalid_operator, malformed};
 use crate::error::ApiFailure;
@@ -104,7 +106,7 @@ impl Lit {
 #[derive(Debug, Clone)]
 pub(crate) enum Test {
     Compare(ComparisonOperator, Lit),
-    Like(LikePattern),
+    Like(Like),
     In {
         values: Vec<Lit>,
         negated: bool,
@@ -114,6 +116,76 @@ pub(crate) enum Test {
         sets: Vec<Vec<String>>,
         negated: bool,
     },
+}
+
+/// Where an ASCII literal must occur for the common `LIKE` shapes.
+#[derive(Debug, Clone, Copy)]
+enum Anchor {
+    Exact,
+    Prefix,
+    Suffix,
+    Anywhere,
+}
+
+/// A `LIKE` pattern, with a fast path for `'abc'`, `'abc%'`, `'%abc'` and `'%abc%'` with an ASCII
+/// literal over ASCII text (the grammar's general matcher handles everything else).
+#[derive(Debug, Clone)]
+pub(crate) struct Like {
+    pattern: LikePattern,
+    fast: Option<(Anchor, Box<[u8]>)>,
+}
+
+impl Like {
+    fn new(pattern: LikePattern) -> Self {
+        let elements = pattern.elements();
+        let leading = elements.first() == Some(&LikeElement::AnyRun);
+        let trailing = elements.len() > 1 && elements.last() == Some(&LikeElement::AnyRun);
+        let start = usize::from(leading);
+        let end = elements.len() - usize::from(trailing);
+        let literal: Option<Vec<u8>> = elements
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| match e {
+                LikeElement::Literal(c) if c.is_ascii() => Some(c.to_ascii_lowercase() as u8),
+                _ => None,
+            })
+            .collect();
+        let anchor = match (leading, trailing) {
+            (false, false) => Anchor::Exact,
+            (false, true) => Anchor::Prefix,
+            (true, false) => Anchor::Suffix,
+            (true, true) => Anchor::Anywhere,
+        };
+        Self {
+            fast: literal.map(|l| (anchor, l.into_boxed_slice())),
+            pattern,
+        }
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        match &self.fast {
+            Some((anchor, literal)) if text.is_ascii() => {
+                let text = text.as_bytes();
+                let n = literal.len();
+                match anchor {
+                    Anchor::Exact => text.eq_ignore_ascii_case(literal),
+                    Anchor::Prefix => text
+                        .get(..n)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(literal)),
+                    Anchor::Suffix => text
+                        .len()
+                        .checked_sub(n)
+                        .and_then(|start| text.get(start..))
+                        .is_some_and(|t| t.eq_ignore_ascii_case(literal)),
+                    Anchor::Anywhere => {
+                        n == 0 || text.windows(n).any(|w| w.eq_ignore_ascii_case(literal))
+                    }
+                }
+            }
+            _ => self.pattern.matches(text),
+        }
+    }
 }
 
 /// A compiled condition over subjects of type `S` (field paths for `WHERE`, output columns for
@@ -160,7 +232,7 @@ pub(crate) fn compile<S>(
                     )));
                 }
                 match value {
-                    soql::Value::String(s) => Test::Like(s.to_like_pattern()),
+                    soql::Value::String(s) => Test::Like(Like::new(s.to_like_pattern())),
                     _ => return Err(type_mismatch(&subject)),
                 }
             } else {
@@ -304,7 +376,7 @@ impl Test {
     pub(crate) fn eval(&self, value: &Value) -> bool {
         match self {
             Self::Compare(op, lit) => compare(value, *op, lit),
-            Self::Like(pattern) => value.as_text().is_some_and(|t| pattern.matches(t)),
+            Self::Like(like) => value.as_text().is_some_and(|t| like.matches(t)),
             Self::In { values, negated } => {
                 values
                     .iter()
@@ -448,4 +520,35 @@ pub(crate) fn order_values(a: &Value, b: &Value, descending: bool, nulls_first: 
 /// Refuses an aggregate where only fields may appear.
 pub(crate) fn no_aggregates_in_where() -> ApiFailure {
     malformed("Aggregate functions are not allowed in the WHERE clause")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use salesforce_core::soql::SoqlString;
+
+    proptest! {
+        /// The fast path agrees with the grammar's matcher on every pattern shape.
+        #[test]
+        fn like_fast_path_agrees_with_the_grammar(pattern in "[aB%_]{0,6}", text in "[abAB_%é]{0,8}") {
+            let compiled = SoqlString::new(&pattern).to_like_pattern();
+            prop_assert_eq!(Like::new(compiled.clone()).matches(&text), compiled.matches(&text));
+        }
+    }
+
+    #[test]
+    fn nulls_follow_soql() {
+        let text = Lit::Text("x".into());
+        assert!(compare(&Value::Null, ComparisonOperator::Ne, &text));
+        assert!(!compare(&Value::Null, ComparisonOperator::Eq, &text));
+        assert!(!compare(&Value::Null, ComparisonOperator::Lt, &text));
+        assert!(compare(&Value::Null, ComparisonOperator::Eq, &Lit::Null));
+        assert!(compare(&Value::text("X"), ComparisonOperator::Eq, &text));
+        assert!(compare(
+            &Value::text("X"),
+            ComparisonOperator::Ne,
+            &Lit::Null
+        ));
+    }
 }

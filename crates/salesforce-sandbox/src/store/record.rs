@@ -6,7 +6,7 @@ use salesforce_core::id::RecordId;
 use crate::schema::FieldIdx;
 use crate::value::{NULL, Value};
 
-/// A record of some object. Fields never set are null.
+/// A record of some object. Fields never set are null; the `Id` field holds [`Record::id`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// The record's id.

@@ -165,6 +165,17 @@ async fn full_web_server_flow_with_pkce_rotation_and_revocation() {
         (Some(true), Some("access_token"))
     );
 
+    let identity = org
+        .client
+        .get(id)
+        .bearer_auth(&access2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.status(), StatusCode::OK);
+    let identity: Value = identity.json().await.unwrap();
+    assert_eq!(identity["username"], "demo@sfmcp.example");
+
     // Revoking the refresh token revokes its access tokens.
     let response = org
         .client
@@ -307,4 +318,27 @@ async fn login_page_flow_without_auto_approve() {
             .contains("code=")
     );
     let _ = Method::GET;
+}
+
+#[tokio::test]
+async fn codes_expire_and_rotation_can_be_switched_off() {
+    let org = Org::with(builder().rotate_refresh_tokens(false)).await;
+    let stale = code(&org).await;
+    org.admin(Method::POST, "clock", json!({"advanceSeconds": 16 * 60}))
+        .await;
+    let (status, body) = exchange(&org, &stale, VERIFIER, CALLBACK).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_grant", "error_description": "expired authorization code"})
+    );
+
+    let fresh = code(&org).await;
+    let (_, tokens) = exchange(&org, &fresh, VERIFIER, CALLBACK).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    for _ in 0..2 {
+        let (status, refreshed) = refresh(&org, refresh_token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(refreshed.get("refresh_token").is_none());
+    }
 }

@@ -822,6 +822,15 @@ fn paging_follows_locators_across_pages() {
     all.extend(last_names(&third));
     let expected: Vec<String> = (0..450).rev().map(|i| format!("Lead {i:04}")).collect();
     assert_eq!(all, expected);
+    // A LIMIT sorts only what it keeps; ties stay in table order.
+    assert_eq!(
+        last_names(&org.query("SELECT LastName FROM Lead ORDER BY LastName DESC LIMIT 3 OFFSET 2")),
+        ["Lead 0447", "Lead 0446", "Lead 0445"]
+    );
+    assert_eq!(
+        last_names(&org.query("SELECT LastName FROM Lead ORDER BY Company, Email LIMIT 3")),
+        ["Lead 0000", "Lead 0001", "Lead 0002"]
+    );
     // The locator is released once its last page is read.
     let gone = next(&org, &url2, now()).unwrap_err();
     assert_eq!(
@@ -878,6 +887,12 @@ fn locators_expire_and_the_oldest_is_evicted() {
     );
     assert_eq!(next(&org, &b, now()).unwrap().records.len(), 50);
     assert_eq!(next(&org, &c, now()).unwrap().records.len(), 50);
+    let d = url(now());
+    org.locators.clear();
+    assert_eq!(
+        next(&org, &d, now()).unwrap_err().code(),
+        "INVALID_QUERY_LOCATOR"
+    );
     assert_eq!(batch_size_from_options(Some("batchSize=5000")), 2000);
     assert_eq!(batch_size_from_options(Some("foo=1, batchSize = 300")), 300);
     assert_eq!(batch_size_from_options(Some("batchSize=abc")), 2000);
@@ -1018,4 +1033,37 @@ fn generated_dataset_matches_direct_computation() {
     }
     assert_eq!(ids.len(), total_tasks);
     assert_eq!(pages, total_tasks.div_ceil(2000));
+}
+
+#[test]
+fn subqueries_filter_order_limit_and_see_deleted_children_only_in_query_all() {
+    let org = org();
+    {
+        let mut data = org.store.write();
+        let user = data.users().admin;
+        let mut txn = Txn::new(&mut data, user, now());
+        txn.delete("Contact", org.id("jones").as_str()).unwrap();
+    }
+    let soql = "SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName DESC LIMIT 5), \
+                (SELECT Name FROM Opportunities WHERE Amount != null ORDER BY Amount DESC LIMIT 1) \
+                FROM Account WHERE Name = 'Acme'";
+    let children = |response: &QueryResponse, relationship: &str| -> Vec<String> {
+        match response.records[0].get(relationship) {
+            Some(Cell::Children(Some(result))) => result
+                .records
+                .iter()
+                .map(|r| match r.cells().next() {
+                    Some((_, Cell::Value(Value::Text(t)))) => t.to_string(),
+                    other => panic!("{other:?}"),
+                })
+                .collect(),
+            Some(Cell::Children(None)) => Vec::new(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let live = org.query(soql);
+    assert_eq!(children(&live, "Contacts"), ["Smith"]);
+    assert_eq!(children(&live, "Opportunities"), ["Acme Big"]);
+    let all = org.run_with(soql, true, 2000, now()).unwrap();
+    assert_eq!(children(&all, "Contacts"), ["Smith", "Jones"]);
 }
