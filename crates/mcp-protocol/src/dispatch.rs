@@ -21,6 +21,8 @@ pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion
 pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 /// `_meta` key carrying the modern per-request log level.
 pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+/// `_meta` key correlating subscription messages with their `subscriptions/listen` request.
+pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// `_meta` key carrying the server's identity on modern results.
 pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 
@@ -93,7 +95,20 @@ impl McpServer {
         session: Option<&SessionState>,
         env: RequestEnv,
     ) -> Outcome {
-        let Request { id, method, params } = req;
+        let Request {
+            id,
+            method,
+            mut params,
+        } = req;
+        // Moved out rather than cloned: arguments can be large and are needed by value.
+        let tool_args = if method == "tools/call" {
+            params
+                .as_mut()
+                .and_then(Value::as_object_mut)
+                .and_then(|o| o.remove("arguments"))
+        } else {
+            None
+        };
         let outcome = |era, payload: Result<Value, ErrorObject>| Outcome {
             response: Response {
                 id: Some(id.clone()),
@@ -117,7 +132,12 @@ impl McpServer {
                 log_level: meta.1,
                 client_caps: meta.0,
             };
-            let (payload, cancelled) = self.run(&method, params.as_ref(), &call, &env).await;
+            let (payload, cancelled) = if method == "subscriptions/listen" {
+                self.listen(&id, params.as_ref(), &env).await
+            } else {
+                self.run(&method, params.as_ref(), tool_args, &call, &env)
+                    .await
+            };
             let mut o = outcome(
                 Era::Modern,
                 payload.map(|r| self.decorate_modern(&method, r)),
@@ -169,7 +189,9 @@ impl McpServer {
                     log_level: s.log_level,
                     client_caps: None,
                 };
-                let (payload, cancelled) = self.run(&method, params.as_ref(), &call, &env).await;
+                let (payload, cancelled) = self
+                    .run(&method, params.as_ref(), tool_args, &call, &env)
+                    .await;
                 let mut o = outcome(Era::Legacy, payload);
                 o.cancelled = cancelled;
                 o
@@ -259,13 +281,54 @@ impl McpServer {
         Value::Object(caps)
     }
 
+    /// `subscriptions/listen`: acknowledges the filter and holds the stream open until the
+    /// client cancels it or the server shuts subscriptions down (then answers gracefully).
+    /// Registries never change after build, so no change notifications exist to honour: the
+    /// acknowledged filter is empty, as the spec asks for unsupported types.
+    async fn listen(
+        &self,
+        id: &RequestId,
+        params: Option<&Value>,
+        env: &RequestEnv,
+    ) -> (Result<Value, ErrorObject>, bool) {
+        if !params
+            .and_then(|p| p.get("notifications"))
+            .is_some_and(Value::is_object)
+        {
+            return (
+                Err(ErrorObject::invalid_params(
+                    "subscriptions/listen needs params.notifications (an object)",
+                )),
+                false,
+            );
+        }
+        let sub_meta = json!({META_SUBSCRIPTION_ID: id});
+        if let Some(sink) = &env.sink {
+            let ack = Notification::new(
+                "notifications/subscriptions/acknowledged",
+                json!({"_meta": sub_meta, "notifications": {}}),
+            );
+            let _ = sink.send(ack).await;
+        }
+        tokio::select! {
+            () = env.cancel.cancelled() => (Err(ErrorObject::internal("Request cancelled")), true),
+            () = self.inner.subscriptions_closed.cancelled() => (Ok(json!({"_meta": sub_meta})), false),
+        }
+    }
+
+    /// Ends every open `subscriptions/listen` stream with a graceful final response (for
+    /// shutdown).
+    pub fn close_subscriptions(&self) {
+        self.inner.subscriptions_closed.cancel();
+    }
+
     /// Adds `resultType`, server identity and (for cacheable results) caching hints.
     fn decorate_modern(&self, method: &str, mut result: Value) -> Value {
         if let Value::Object(m) = &mut result {
             m.insert("resultType".into(), json!("complete"));
             let meta = m.entry("_meta").or_insert_with(|| json!({}));
             if let Value::Object(meta) = meta {
-                meta.insert(META_SERVER_INFO.into(), self.server_info());
+                meta.insert(META_SERVER_INFO.into(), self.inner.server_info.clone());
             }
             if matches!(
                 method,
@@ -288,6 +351,7 @@ impl McpServer {
         &self,
         method: &str,
         params: Option<&Value>,
+        tool_args: Option<Value>,
         call: &Call<'_>,
         env: &RequestEnv,
     ) -> (Result<Value, ErrorObject>, bool) {
@@ -312,7 +376,7 @@ impl McpServer {
                 self.list(&inner.templates, |t| &t.json, cursor(), "resourceTemplates")
             }
             "prompts/list" => self.list(&inner.prompts, |p| &p.json, cursor(), "prompts"),
-            "tools/call" => return self.call_tool(params, call, env).await,
+            "tools/call" => return self.call_tool(params, tool_args, call, env).await,
             "resources/read" => self.read_resource(params, call, env).await,
             "prompts/get" => self.get_prompt(params, call, env).await,
             _ => Err(ErrorObject::method_not_found(method)),
@@ -352,6 +416,7 @@ impl McpServer {
     async fn call_tool(
         &self,
         params: Option<&Value>,
+        args: Option<Value>,
         call: &Call<'_>,
         env: &RequestEnv,
     ) -> (Result<Value, ErrorObject>, bool) {
@@ -383,9 +448,9 @@ impl McpServer {
                 return (Err(e), false);
             }
         }
-        let args = match params.and_then(|p| p.get("arguments")) {
+        let args = match args {
             None | Some(Value::Null) => json!({}),
-            Some(a @ Value::Object(_)) => a.clone(),
+            Some(a @ Value::Object(_)) => a,
             Some(_) => {
                 return (
                     Err(ErrorObject::invalid_params("arguments must be an object")),

@@ -109,9 +109,11 @@ impl McpHttpService {
         }
     }
 
-    /// Ends open GET streams (call when shutting down so graceful shutdown can finish).
+    /// Ends open GET streams and `subscriptions/listen` streams (call when shutting down so
+    /// graceful shutdown can finish).
     pub fn close_streams(&self) {
         self.inner.streams_closed.cancel();
+        self.inner.server.close_subscriptions();
     }
 }
 
@@ -381,14 +383,12 @@ impl HttpInner {
                 );
             }
         }
-        if let Message::Request(req) = &msg
-            && req.method == "initialize"
-        {
-            let Message::Request(req) = msg else {
-                return empty(StatusCode::ACCEPTED);
-            };
-            return self.initialize(req).await;
-        }
+        let msg = match msg {
+            Message::Request(req) if req.method == "initialize" => {
+                return self.initialize(req).await;
+            }
+            other => other,
+        };
         let session = match header_str(headers, SESSION_HEADER) {
             None => {
                 if let Message::Request(req) = msg

@@ -401,4 +401,18 @@ mod tests {
         let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
         assert_eq!(err_code(&big).0, error_codes::INVALID_REQUEST);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = parse_message(&bytes);
+        }
+
+        #[test]
+        fn requests_round_trip(id in proptest::prelude::any::<i64>(), method in "[a-z/]{1,20}", text in ".{0,40}") {
+            let req = Request { id: RequestId::Number(id), method, params: Some(serde_json::json!({"t": text})) };
+            let parsed = parse_message(&to_json_bytes(&req)).unwrap();
+            proptest::prop_assert_eq!(parsed, Message::Request(req));
+        }
+    }
 }

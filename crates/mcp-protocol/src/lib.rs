@@ -3,6 +3,51 @@
 //! prompt registries, and the Streamable HTTP (as a tower `Service`) and stdio transports.
 //!
 //! It never knows about Salesforce: any team can embed it for their own MCP server.
+//!
+//! # Serving tools
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use mcp_protocol::{
+//!     HttpConfig, InMemorySessionStore, McpHttpService, McpServer, Tool, ToolContext, ToolOutput,
+//! };
+//! use serde::Deserialize;
+//! use serde_json::json;
+//!
+//! #[derive(Deserialize)]
+//! struct EchoArgs {
+//!     text: String,
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = McpServer::builder()
+//!     .name("demo")
+//!     .version("1.0.0")
+//!     .tool(
+//!         Tool::new("echo").input_schema(json!({
+//!             "type": "object",
+//!             "properties": {"text": {"type": "string"}},
+//!             "required": ["text"]
+//!         })),
+//!         // Arguments arrive validated against the schema, then deserialized.
+//!         |args: EchoArgs, _cx: ToolContext| async move { Ok(ToolOutput::text(args.text)) },
+//!     )
+//!     .build()?;
+//! // A tower service: wrap it in layers, or serve it directly.
+//! let service = McpHttpService::new(
+//!     server,
+//!     Arc::new(InMemorySessionStore::default()),
+//!     HttpConfig::default(),
+//! );
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! mcp_protocol::serve(listener, service, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod context;
 pub mod dispatch;

@@ -54,6 +54,10 @@ pub(crate) struct Inner {
     pub(crate) name: String,
     pub(crate) title: Option<String>,
     pub(crate) version: String,
+    /// `serverInfo` as JSON, computed once at build time.
+    pub(crate) server_info: Value,
+    /// Fires when the server ends its subscription streams.
+    pub(crate) subscriptions_closed: tokio_util::sync::CancellationToken,
     pub(crate) instructions: Option<String>,
     pub(crate) page_size: usize,
     pub(crate) ttl_ms: u64,
@@ -85,6 +89,8 @@ impl McpServer {
                 name: "mcp-server".into(),
                 title: None,
                 version: "0.0.0".into(),
+                server_info: Value::Null,
+                subscriptions_closed: tokio_util::sync::CancellationToken::new(),
                 instructions: None,
                 page_size: DEFAULT_PAGE_SIZE,
                 ttl_ms: 0,
@@ -102,11 +108,7 @@ impl McpServer {
     }
 
     pub(crate) fn server_info(&self) -> Value {
-        let mut info = json!({"name": self.inner.name, "version": self.inner.version});
-        if let Some(t) = &self.inner.title {
-            info["title"] = json!(t);
-        }
-        info
+        self.inner.server_info.clone()
     }
 }
 
@@ -265,9 +267,17 @@ impl McpServerBuilder {
     pub fn build(self) -> Result<McpServer, Error> {
         match self.error {
             Some(e) => Err(e),
-            None => Ok(McpServer {
-                inner: Arc::new(self.inner),
-            }),
+            None => {
+                let mut inner = self.inner;
+                let mut info = json!({"name": inner.name, "version": inner.version});
+                if let Some(t) = &inner.title {
+                    info["title"] = json!(t);
+                }
+                inner.server_info = info;
+                Ok(McpServer {
+                    inner: Arc::new(inner),
+                })
+            }
         }
     }
 }

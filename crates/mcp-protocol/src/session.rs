@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -62,11 +63,20 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool, Error>>;
 }
 
-/// Sessions in this process's memory, expiring after an idle TTL.
+/// Sessions in this process's memory, expiring after an idle TTL. Loads take a shared lock
+/// and bump an atomic last-use stamp, so concurrent requests do not serialize on it.
 #[derive(Debug)]
 pub struct InMemorySessionStore {
     ttl: Duration,
-    sessions: RwLock<HashMap<SessionId, (SessionState, Instant)>>,
+    epoch: Instant,
+    sessions: RwLock<HashMap<SessionId, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    state: SessionState,
+    /// Milliseconds since the store's epoch at last use.
+    last_used: AtomicU64,
 }
 
 impl InMemorySessionStore {
@@ -74,8 +84,18 @@ impl InMemorySessionStore {
     pub fn new(ttl: Duration) -> Self {
         InMemorySessionStore {
             ttl,
+            epoch: Instant::now(),
             sessions: RwLock::new(HashMap::new()),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn expired(&self, entry: &Entry, now: u64) -> bool {
+        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
+        now.saturating_sub(entry.last_used.load(Ordering::Relaxed)) >= ttl
     }
 }
 
@@ -92,30 +112,32 @@ impl SessionStore for InMemorySessionStore {
         state: &'a SessionState,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let now = Instant::now();
+            let now = self.now_ms();
             let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
             // Drop expired sessions as we go so the map stays bounded by live sessions.
-            map.retain(|_, (_, at)| now.duration_since(*at) < self.ttl);
-            map.insert(id.clone(), (state.clone(), now));
+            map.retain(|_, e| !self.expired(e, now));
+            map.insert(
+                id.clone(),
+                Entry {
+                    state: state.clone(),
+                    last_used: AtomicU64::new(now),
+                },
+            );
             Ok(())
         })
     }
 
     fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<SessionState>, Error>> {
         Box::pin(async move {
-            let now = Instant::now();
-            let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
-            match map.get_mut(id) {
-                Some((state, at)) if now.duration_since(*at) < self.ttl => {
-                    *at = now;
-                    Ok(Some(state.clone()))
+            let now = self.now_ms();
+            let map = self.sessions.read().unwrap_or_else(|p| p.into_inner());
+            Ok(match map.get(id) {
+                Some(e) if !self.expired(e, now) => {
+                    e.last_used.store(now, Ordering::Relaxed);
+                    Some(e.state.clone())
                 }
-                Some(_) => {
-                    map.remove(id);
-                    Ok(None)
-                }
-                None => Ok(None),
-            }
+                _ => None,
+            })
         })
     }
 

@@ -31,7 +31,11 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, _peer)) = accepted else {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                };
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()))
                     .into_owned();

@@ -33,6 +33,18 @@ pub fn test_server() -> McpServer {
                 .requires_client_capabilities(json!({"elicitation": {}})),
             |_a: serde_json::Value, _cx: ToolContext| async move { Ok(ToolOutput::text("asked")) },
         )
+        .tool(
+            Tool::new("bad_output")
+                .description("Returns output that breaks its own output schema.")
+                .output_schema(json!({
+                    "type": "object",
+                    "properties": {"count": {"type": "integer"}},
+                    "required": ["count"]
+                })),
+            |_a: serde_json::Value, _cx: ToolContext| async move {
+                Ok(ToolOutput::structured(json!({"count": "many"})))
+            },
+        )
         .build()
         .unwrap()
 }

@@ -249,7 +249,7 @@ async fn legacy_http_transcript() {
         > {"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":"bzQ"}}
         < 200
         < content-type: application/json
-        < {"jsonrpc":"2.0","id":5,"result":{"tools":[{"description":"Panics.","inputSchema":{"type":"object"},"name":"panic"},{"description":"Needs elicitation.","inputSchema":{"type":"object"},"name":"ask"}]}}
+        < {"jsonrpc":"2.0","id":5,"result":{"nextCursor":"bzY","tools":[{"description":"Panics.","inputSchema":{"type":"object"},"name":"panic"},{"description":"Needs elicitation.","inputSchema":{"type":"object"},"name":"ask"}]}}
 
         > POST
         > mcp-protocol-version: 2025-06-18

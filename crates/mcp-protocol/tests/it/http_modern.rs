@@ -85,6 +85,15 @@ async fn modern_http_transcript() {
         json!({"name": "ask"}),
     )
     .await;
+    // Structured output is checked against the output schema in debug builds (tests).
+    call(
+        &mut t,
+        101,
+        "tools/call",
+        Some("bad_output"),
+        json!({"name": "bad_output"}),
+    )
+    .await;
     // Progress and per-request logs turn the response into an SSE stream.
     let mut slow = json!({"name": "slow", "arguments": {"steps": 2, "delay_ms": 1}});
     let mut p: Value = serde_json::from_str(&body(11, "tools/call", slow.clone())).unwrap();
@@ -341,6 +350,15 @@ async fn modern_http_transcript() {
         > POST
         > mcp-protocol-version: 2026-07-28
         > mcp-method: tools/call
+        > mcp-name: bad_output
+        > {"id":101,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"test","version":"1"},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"bad_output"}}
+        < 200
+        < content-type: application/json
+        < {"jsonrpc":"2.0","id":101,"error":{"code":-32603,"message":"tool bad_output returned output that does not match its output schema: /count: expected integer, got string"}}
+
+        > POST
+        > mcp-protocol-version: 2026-07-28
+        > mcp-method: tools/call
         > mcp-name: slow
         > {"id":11,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"test","version":"1"},"io.modelcontextprotocol/logLevel":"info","io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":"tok"},"arguments":{"delay_ms":1,"steps":2},"name":"slow"}}
         < 200
@@ -541,4 +559,43 @@ async fn modern_http_transcript() {
         < 405
 
     "#]].assert_eq(&t.text);
+}
+
+#[tokio::test]
+async fn subscriptions_listen_acknowledges_then_ends_gracefully_on_shutdown() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let svc = memory_service();
+    let req = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "subscriptions/listen")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body(
+            7,
+            "subscriptions/listen",
+            json!({"notifications": {"toolsListChanged": true}}),
+        ))))
+        .unwrap();
+    let resp = svc.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut body = resp.into_body();
+    let ack = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    svc.close_streams();
+    let rest = body.collect().await.unwrap().to_bytes();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ack),
+        String::from_utf8_lossy(&rest)
+    );
+    expect![[r#"
+        event: message
+        data: {"jsonrpc":"2.0","method":"notifications/subscriptions/acknowledged","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":7},"notifications":{}}}
+
+        event: message
+        data: {"jsonrpc":"2.0","id":7,"result":{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"echo-server","version":"1.0.0"},"io.modelcontextprotocol/subscriptionId":7},"resultType":"complete"}}
+
+    "#]].assert_eq(&text);
 }

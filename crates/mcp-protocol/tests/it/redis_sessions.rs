@@ -69,3 +69,23 @@ async fn two_instances_share_a_legacy_session() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn session_store_outage_is_503() {
+    let mut redis = TestRedis::private();
+    let mut t = Transcript::new(service(store(&redis)));
+    redis.stop();
+    let (status, body) = t
+        .post(&[], r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#)
+        .await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        body,
+        r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"session store unavailable"}}"#
+    );
+    // Requests that need no session still work without Redis.
+    let (status, _) = t
+        .post(&[], r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        .await;
+    assert_eq!(status, 200);
+}
