@@ -6,7 +6,6 @@ mod injection;
 mod insights;
 mod listing;
 mod opportunity;
-mod query_bridge;
 mod search_fetch;
 mod search_leads;
 mod support;

@@ -44,8 +44,7 @@ impl Bench {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sandbox = sandbox.serve(listener).unwrap();
-        let base_url =
-            crate::query_bridge::start(sandbox.sandbox().clone(), sandbox.base_url()).await;
+        let base_url = sandbox.base_url();
         let token = sandbox.sandbox().issue_access_token();
         let access = Access::new(&base_url, SecretString::from(token)).unwrap();
         let client = Client::builder(StaticAccess::new(access)).build().unwrap();
