@@ -250,6 +250,7 @@ pub(crate) async fn run(
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
     let created = connection.client.create_record("Task", &fields).await?;
     let id = ids::parse("id", &created.id)?;
+    tracing::info!(tool = "createTask", object = "Task", record = %id.as_str(), "CRM write");
     // The task exists now: a failed read-back must not look like a failed create (the model
     // would create it again), so it falls back to what was sent.
     let read_back = query(

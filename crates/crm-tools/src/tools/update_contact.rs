@@ -136,6 +136,7 @@ pub(crate) async fn run(
         .update_record("Contact", id.as_str(), &changes)
         .await?;
     let updated: Vec<String> = changes.keys().cloned().collect();
+    tracing::info!(tool = "updateContact", object = "Contact", record = %id.as_str(), fields = ?updated, "CRM write");
     let mut read_back: Vec<&str> = vec!["Id", "Name"];
     read_back.extend(updated.iter().map(String::as_str));
     read_back.push("LastModifiedDate");
