@@ -46,9 +46,10 @@ impl McpClient {
         let text = response.text().await.unwrap();
         let body = if kind.starts_with("text/event-stream") {
             text.lines()
+                .rev()
                 .filter_map(|l| l.strip_prefix("data:"))
                 .map(str::trim)
-                .last()
+                .next()
                 .unwrap()
                 .to_owned()
         } else {
