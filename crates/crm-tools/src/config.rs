@@ -155,3 +155,43 @@ impl LeadPicklists {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picklists_come_from_an_orgs_describe() {
+        let lead: ObjectDescribe = serde_json::from_value(serde_json::json!({
+            "name": "Lead", "label": "Lead",
+            "fields": [
+                {"name": "Industry", "label": "Industry", "type": "picklist", "picklistValues": [
+                    {"value": "Healthcare", "active": true},
+                    {"value": "Retired", "active": false},
+                    {"value": "Space", "active": true}
+                ]},
+                {"name": "Rating", "label": "Rating", "type": "picklist", "picklistValues": []}
+            ]
+        }))
+        .unwrap();
+        let picklists = LeadPicklists::from_describe(&lead);
+        assert_eq!(picklists.industry, ["Healthcare", "Space"]);
+        assert_eq!(picklists.rating, LeadPicklists::default().rating);
+        assert_eq!(picklists.status, LeadPicklists::default().status);
+    }
+
+    #[test]
+    fn writes_follow_read_only_and_the_allow_list() {
+        let mut config = CrmConfig::default();
+        assert!(config.may_write("Contact"));
+        config.writable_objects = Some(["task".to_owned()].into_iter().collect());
+        assert!(config.may_write("Task"));
+        assert!(!config.may_write("Contact"));
+        config.read_only = true;
+        assert!(!config.may_write("Task"));
+        config.row_cap = 0;
+        assert_eq!(config.row_cap(), 1);
+        config.row_cap = 10_000;
+        assert_eq!(config.row_cap(), MAX_ROW_CAP);
+    }
+}

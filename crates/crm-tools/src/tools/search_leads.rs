@@ -45,7 +45,6 @@ enum SortField {
     NumberOfEmployees,
     Company,
     LastName,
-    Rating,
 }
 
 impl SortField {
@@ -56,7 +55,6 @@ impl SortField {
             SortField::NumberOfEmployees => "NumberOfEmployees",
             SortField::Company => "Company",
             SortField::LastName => "LastName",
-            SortField::Rating => "Rating",
         }
     }
 }
@@ -183,7 +181,7 @@ Example: healthcare leads rated Hot created this week → {{\"industry\":[\"Heal
                 "maxEmployees": {"type": "integer", "minimum": 0, "description": "At most this many employees."},
                 "sortBy": {
                     "type": "string",
-                    "enum": ["CreatedDate", "AnnualRevenue", "NumberOfEmployees", "Company", "LastName", "Rating"],
+                    "enum": ["CreatedDate", "AnnualRevenue", "NumberOfEmployees", "Company", "LastName"],
                     "description": "Sort key (default CreatedDate). Leads without a value sort last."
                 },
                 "sortDirection": {"type": "string", "enum": ["asc", "desc"], "description": "Sort direction (default desc)."},
@@ -342,7 +340,12 @@ pub(crate) async fn run(
         .iter()
         .map(|r| lead_json(r, connection.record_url("Lead", r.id().unwrap_or_default())))
         .collect();
-    let summary = summarize(&leads, total, offset, next_cursor.is_some());
+    let mut summary = summarize(&leads, total, offset, next_cursor.is_some());
+    if next_cursor.is_none() && next_offset < total {
+        summary.push_str(&format!(
+            "Only the first {next_offset} of {total} matches can be listed: add filters to narrow the search."
+        ));
+    }
     Ok(respond(
         summary,
         json!({
