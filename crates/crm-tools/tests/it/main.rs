@@ -2,6 +2,7 @@
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
 //! store directly.
 
+mod errors;
 mod http;
 mod injection;
 mod insights;

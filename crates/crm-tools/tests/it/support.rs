@@ -9,7 +9,7 @@ use crm_tools::{Connection, CrmConfig, CrmTools, SingleConnection};
 use mcp_protocol::{McpServer, Request, RequestEnv, RequestId};
 use salesforce_api::{Access, Client, StaticAccess};
 use salesforce_sandbox::value::Value as Cell;
-use salesforce_sandbox::{Clock, DatasetSize, RunningSandbox, Sandbox};
+use salesforce_sandbox::{Clock, DatasetSize, RunningSandbox, Sandbox, SandboxBuilder};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
@@ -36,16 +36,28 @@ impl Bench {
     }
 
     pub async fn with_config(config: CrmConfig) -> Bench {
-        let sandbox = Sandbox::builder()
-            .dataset(DatasetSize::Tiny, 7)
-            .clock(Clock::fixed(now()))
-            .auto_approve(true)
-            .build()
-            .unwrap();
+        Bench::custom(config, |b| b, None).await
+    }
+
+    /// A bench whose sandbox is adjusted by `sandbox`, connected with `token` (default: a valid
+    /// one for the demo user).
+    pub async fn custom(
+        config: CrmConfig,
+        sandbox: impl FnOnce(SandboxBuilder) -> SandboxBuilder,
+        token: Option<&str>,
+    ) -> Bench {
+        let sandbox = sandbox(
+            Sandbox::builder()
+                .dataset(DatasetSize::Tiny, 7)
+                .clock(Clock::fixed(now()))
+                .auto_approve(true),
+        )
+        .build()
+        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sandbox = sandbox.serve(listener).unwrap();
         let base_url = sandbox.base_url();
-        let token = sandbox.sandbox().issue_access_token();
+        let token = token.map_or_else(|| sandbox.sandbox().issue_access_token(), str::to_owned);
         let access = Access::new(&base_url, SecretString::from(token)).unwrap();
         let client = Client::builder(StaticAccess::new(access)).build().unwrap();
         let tools = CrmTools::new(
