@@ -500,9 +500,7 @@ impl HttpInner {
         });
         let this = self.clone();
         let id = req.id.clone();
-        // Spawned so that a client going away cancels the token but does not drop the handler
-        // mid-step: it sees the cancellation and stops cooperatively.
-        let task = tokio::spawn(async move {
+        let mut fut: BoxFuture<'static, Outcome> = Box::pin(async move {
             let (sid, state) = match session {
                 Some((sid, state)) => (Some(sid), Some(state)),
                 None => (None, None),
@@ -515,14 +513,6 @@ impl HttpInner {
                 out.response.payload = Err(ErrorObject::internal("session store unavailable"));
             }
             out
-        });
-        let mut fut: BoxFuture<'static, Outcome> = Box::pin(async move {
-            task.await.unwrap_or_else(|_| Outcome {
-                response: Response::error(Some(id), ErrorObject::internal("request task failed")),
-                era: Era::Legacy,
-                session: None,
-                cancelled: false,
-            })
         });
         tokio::select! {
             biased;
@@ -539,9 +529,24 @@ impl HttpInner {
                 sse::response(sse::Stream::finished(queued, out, self.config.keep_alive))
             }
             Some(first) = rx.recv() => {
+                // A streaming request may run long: move it to its own task so a client going
+                // away cancels its token without dropping the handler mid-step (it stops
+                // cooperatively). Quick JSON answers above skip the spawn.
+                let task = tokio::spawn(fut);
+                let joined: BoxFuture<'static, Outcome> = Box::pin(async move {
+                    task.await.unwrap_or_else(|_| Outcome {
+                        response: Response::error(
+                            Some(id),
+                            ErrorObject::internal("request task failed"),
+                        ),
+                        era: Era::Legacy,
+                        session: None,
+                        cancelled: false,
+                    })
+                });
                 sse::response(sse::Stream::running(
                     first,
-                    fut,
+                    joined,
                     rx,
                     self.config.keep_alive,
                     (drop_guard, inflight_guard),
