@@ -2,6 +2,7 @@
 //! under injected faults. One test binary for the crate.
 
 mod describe;
+mod query;
 mod resilience;
 mod sobjects;
 mod support;
