@@ -2,9 +2,8 @@
 //! tool hands the model, the describe cache, and the Lead picklist values offered as enums.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use salesforce_api::{DescribeCache, ObjectDescribe};
+use salesforce_api::ObjectDescribe;
 
 /// Default cap on rows returned to the model by one call.
 pub const DEFAULT_ROW_CAP: usize = 50;
@@ -22,8 +21,6 @@ pub struct CrmConfig {
     /// Most rows one call returns to the model (clamped to 1..=[`MAX_ROW_CAP`]); a cursor
     /// continues where it stopped.
     pub row_cap: usize,
-    /// Describe results shared by every call (one cache per org).
-    pub describe_cache: Arc<DescribeCache>,
     /// Lead picklist values offered as enums in `searchLeads`' schema.
     pub lead_picklists: LeadPicklists,
 }
@@ -34,7 +31,6 @@ impl Default for CrmConfig {
             read_only: false,
             writable_objects: None,
             row_cap: DEFAULT_ROW_CAP,
-            describe_cache: Arc::new(DescribeCache::default()),
             lead_picklists: LeadPicklists::default(),
         }
     }

@@ -4,7 +4,9 @@
 
 use futures::future::BoxFuture;
 use mcp_protocol::ToolContext;
-use salesforce_api::Client;
+use std::sync::Arc;
+
+use salesforce_api::{Client, DescribeCache};
 
 use crate::Error;
 
@@ -16,15 +18,27 @@ pub struct Connection {
     /// The org's instance URL without a trailing slash (`https://acme.my.salesforce.com`), used
     /// for links such as `{instance}/lightning/r/Lead/00Q…/view`.
     pub instance_url: String,
+    /// Describe results for this connection. Describes differ between orgs and, through field
+    /// permissions, between users: share one cache per (principal, org), never across them.
+    pub describe_cache: Arc<DescribeCache>,
 }
 
 impl Connection {
-    /// A connection to the org at `instance_url` (a trailing `/` is dropped).
+    /// A connection to the org at `instance_url` (a trailing `/` is dropped), with a cache of its
+    /// own.
     pub fn new(client: Client, instance_url: &str) -> Self {
         Connection {
             client,
             instance_url: instance_url.trim_end_matches('/').to_owned(),
+            describe_cache: Arc::new(DescribeCache::default()),
         }
+    }
+
+    /// The same connection using `cache`, kept by the caller for this (principal, org) across
+    /// calls.
+    pub fn with_describe_cache(mut self, cache: Arc<DescribeCache>) -> Self {
+        self.describe_cache = cache;
+        self
     }
 
     /// The record's Lightning Experience URL.

@@ -26,7 +26,15 @@ impl Access {
         let url = Url::parse(instance_url).map_err(|e| {
             Error::InvalidRequest(format!("instance URL `{instance_url}` is not a URL: {e}"))
         })?;
-        let acceptable = matches!(url.scheme(), "https" | "http")
+        // Plain http only to this machine (a local sandbox): anywhere else the token would travel
+        // in clear text.
+        let loopback = match url.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let acceptable = (url.scheme() == "https" || (url.scheme() == "http" && loopback))
             && url.host().is_some()
             && url.username().is_empty()
             && url.password().is_none()
@@ -34,7 +42,7 @@ impl Access {
             && url.fragment().is_none();
         if !acceptable {
             return Err(Error::InvalidRequest(format!(
-                "instance URL `{instance_url}` must be an http(s) origin without credentials, query or fragment"
+                "instance URL `{instance_url}` must be an https origin (http only for loopback) without credentials, query or fragment"
             )));
         }
         Ok(Self {
@@ -55,7 +63,13 @@ impl Access {
 
     /// Whether two accesses carry the same token (to tell a refreshed token from a stale one).
     pub fn same_token(&self, other: &Access) -> bool {
-        self.token.expose_secret() == other.token.expose_secret()
+        use subtle::ConstantTimeEq;
+        bool::from(
+            self.token
+                .expose_secret()
+                .as_bytes()
+                .ct_eq(other.token.expose_secret().as_bytes()),
+        )
     }
 }
 
@@ -128,6 +142,8 @@ mod tests {
     #[test]
     fn instance_urls_must_be_plain_origins() {
         for bad in [
+            "http://acme.my.salesforce.com",
+            "http://10.0.0.7:8443",
             "ftp://x.example",
             "https://user:pw@x.example",
             "https://x.example/?a=1",
@@ -140,5 +156,8 @@ mod tests {
             );
         }
         assert!(Access::new("http://127.0.0.1:8443", SecretString::from("t")).is_ok());
+        assert!(Access::new("http://localhost:8443", SecretString::from("t")).is_ok());
+        assert!(Access::new("http://[::1]:8443", SecretString::from("t")).is_ok());
+        assert!(Access::new("https://acme.my.salesforce.com", SecretString::from("t")).is_ok());
     }
 }

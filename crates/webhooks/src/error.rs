@@ -104,7 +104,7 @@ pub enum Error {
     /// A queued entry could not be encoded or decoded.
     #[error("event encoding: {0}")]
     EventEncoding(String),
-    /// The in-memory queue is full.
+    /// The queue's backlog is at its limit (memory or Redis).
     #[error("queue is full ({capacity} events)")]
     QueueFull {
         /// Its capacity.

@@ -56,7 +56,8 @@ pub struct DeadLetter {
 /// Tuning shared by both implementations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueLimits {
-    /// Most entries kept (memory: enqueue fails beyond it; Redis: `XADD MAXLEN ~`).
+    /// Most unprocessed entries kept: enqueue fails beyond it (the intake answers 503), never
+    /// trims.
     pub max_len: usize,
     /// Deliveries after which a failing entry is dead-lettered.
     pub max_deliveries: u64,

@@ -89,7 +89,7 @@ pub(crate) async fn run(
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
     let describe = connection
         .client
-        .describe("Contact", Some(&shared.config.describe_cache))
+        .describe("Contact", Some(&connection.describe_cache))
         .await?;
     let mut unknown = Vec::new();
     let mut read_only = Vec::new();

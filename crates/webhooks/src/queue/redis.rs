@@ -3,8 +3,10 @@
 //! Keys (all under the store's prefix): the stream (`events`), the dead-letter stream
 //! (`events:dead`), a hash of last errors per pending entry (`events:errors`) and the dedupe
 //! marks (`dedupe:{org15}:{notification}`) shared with [`crate::RedisIdempotencyStore`].
-//! `XADD` trims with `MAXLEN ~ max_len`: a cap against unbounded growth, which a backlog must
-//! never reach (Redis trims the oldest entries whether or not they were acknowledged).
+//! Acknowledged entries are deleted (`XACK` + `XDEL`: there is one consumer group), so the
+//! stream holds only the backlog. The ingest refuses a message that would take the backlog past
+//! `max_len` (the intake answers 503 and Salesforce delivers again later) instead of trimming:
+//! `MAXLEN` would drop entries whether or not they were processed, after their `Ack`.
 //!
 //! The ingest script touches dedupe keys it is not handed as `KEYS`: fine on a single Redis or
 //! a primary with replicas, not on Redis Cluster (which would need hash-tagged keys).
@@ -28,11 +30,14 @@ use crate::{BoxFuture, Error, Event, IdempotencyTtl, RedisStore};
 static INGEST: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+if redis.call('XLEN', KEYS[1]) + (#ARGV - 3) / 2 > tonumber(ARGV[3]) then
+  return redis.error_reply('QUEUE_FULL the event backlog is at its limit')
+end
 local out = {}
 for i = 4, #ARGV, 2 do
   local key = ARGV[1] .. ARGV[i]
   if redis.call('SET', key, 'done', 'NX', 'EX', ARGV[2]) then
-    local added = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[i + 1])
+    local added = redis.pcall('XADD', KEYS[1], '*', 'event', ARGV[i + 1])
     if type(added) == 'table' and added.err then
       redis.call('DEL', key)
       return added
@@ -252,6 +257,7 @@ impl RedisStreamQueue {
                 .ignore();
             pipe.xack(&self.stream, &self.group, &[&letter.entry_id])
                 .ignore();
+            pipe.xdel(&self.stream, &[&letter.entry_id]).ignore();
             pipe.hdel(&self.errors, &letter.entry_id).ignore();
         }
         let mut connection = self.redis.connection().await?;
@@ -293,21 +299,34 @@ impl EventQueue for RedisStreamQueue {
             if events.is_empty() {
                 return Ok(());
             }
+            let mut connection = self.redis.connection().await?;
+            // Refuse rather than trim: trimming would drop unprocessed events. The check and the
+            // XADDs are not atomic, so concurrent enqueues may overshoot the limit slightly.
+            let backlog: usize = self
+                .redis
+                .timed(async {
+                    Ok(redis::cmd("XLEN")
+                        .arg(&self.stream)
+                        .query_async(&mut connection)
+                        .await?)
+                })
+                .await?;
+            if backlog + events.len() > self.limits.max_len {
+                return Err(Error::QueueFull {
+                    capacity: self.limits.max_len,
+                });
+            }
             let mut pipe = redis::pipe();
             for event in events {
                 let payload = serde_json::to_string(event)
                     .map_err(|e| Error::EventEncoding(e.to_string()))?;
                 pipe.cmd("XADD")
                     .arg(&self.stream)
-                    .arg("MAXLEN")
-                    .arg("~")
-                    .arg(self.limits.max_len)
                     .arg("*")
                     .arg("event")
                     .arg(payload)
                     .ignore();
             }
-            let mut connection = self.redis.connection().await?;
             self.redis
                 .timed(async { Ok(pipe.query_async::<()>(&mut connection).await?) })
                 .await
@@ -335,6 +354,7 @@ impl EventQueue for RedisStreamQueue {
             }
             let mut pipe = redis::pipe();
             pipe.xack(&self.stream, &self.group, entry_ids).ignore();
+            pipe.xdel(&self.stream, entry_ids).ignore();
             pipe.hdel(&self.errors, entry_ids).ignore();
             let mut connection = self.redis.connection().await?;
             self.redis

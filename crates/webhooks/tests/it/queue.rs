@@ -208,3 +208,40 @@ async fn redis_blocking_receive_returns_when_an_entry_arrives() {
     queue.enqueue(&events(0, 1)).await.unwrap();
     assert_eq!(waiting.await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn redis_backlog_is_refused_at_its_limit_never_trimmed() {
+    use webhooks::Ingest;
+    let redis = TestRedis::shared();
+    let queue = RedisStreamQueue::new(
+        RedisStore::new(redis.url(), redis.prefix()).unwrap(),
+        StreamConfig {
+            limits: QueueLimits {
+                max_len: 3,
+                ..QueueLimits::default()
+            },
+            ..StreamConfig::default()
+        },
+    );
+    queue.ensure_group().await.unwrap();
+    queue.ingest(&events(0, 3)).await.unwrap();
+    // A fourth event would exceed the backlog: refused (the intake answers 503), and nothing
+    // already stored is dropped, nor is the refused event marked as seen.
+    assert!(queue.ingest(&events(3, 1)).await.is_err());
+    assert!(matches!(
+        queue.enqueue(&events(3, 1)).await,
+        Err(webhooks::Error::QueueFull { capacity: 3 })
+    ));
+    let taken = queue.receive("a", 10, Duration::ZERO).await.unwrap();
+    assert_eq!(taken.len(), 3, "every stored event is still there");
+    // Processed entries leave the stream, which makes room again.
+    queue
+        .ack(&taken.iter().map(|d| d.entry_id.clone()).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let outcome = queue.ingest(&events(3, 1)).await.unwrap();
+    assert_eq!(
+        outcome.enqueued, 1,
+        "the redelivery is new, not a duplicate"
+    );
+}
