@@ -8,9 +8,10 @@
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
 //! evaluation and query locators), [`oauth`] (authorize, token,
-//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
+//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`clock`], [`faults`], [`limits`].
 
 mod admin;
+pub mod bulk;
 pub mod clock;
 pub mod dataset;
 mod error;

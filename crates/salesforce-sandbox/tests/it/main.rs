@@ -1,6 +1,7 @@
 //! Integration tests of the sandbox over real HTTP on loopback.
 
 mod admin;
+mod bulk;
 mod crud;
 mod describe;
 mod limits;
