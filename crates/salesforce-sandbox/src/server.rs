@@ -359,7 +359,10 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
                 let service = service_fn(move |req| handle(state.clone(), req));
+                // Title-case header names on the wire, as Salesforce sends them
+                // (`Sforce-Limit-Info`), for clients that match names case-sensitively.
                 let conn = http1::Builder::new()
+                    .title_case_headers(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
