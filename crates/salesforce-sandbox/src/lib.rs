@@ -7,8 +7,9 @@
 //! Module map: [`schema`] (objects, fields, describe), [`store`] (tables, validation,
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
-//! evaluation and query locators), [`oauth`] (authorize, token,
-//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`clock`], [`faults`], [`limits`].
+//! evaluation and query locators), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`search`]
+//! (SOSL and parameterizedSearch), [`oauth`] (authorize, token, revoke, userinfo, introspect),
+//! `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
 mod admin;
 pub mod bulk;
@@ -22,6 +23,7 @@ pub mod oauth;
 pub mod request_log;
 mod rest;
 pub mod schema;
+pub mod search;
 pub mod server;
 pub mod soql_engine;
 pub mod store;

@@ -192,3 +192,46 @@ fn csv_text(value: &Value) -> Option<String> {
         Value::Id(id) => Some(id.as_str().to_owned()),
     }
 }
+
+/// A SOQL query's matching records (no bulk restrictions beyond [`snapshot`]'s), for search:
+/// the records can be filtered and then rendered as response rows.
+impl Snapshot {
+    /// Keeps the records for which `keep` holds (given the object and the record).
+    pub fn retain(
+        &mut self,
+        data: &OrgData,
+        mut keep: impl FnMut(&crate::schema::ObjectDef, &crate::store::Record) -> bool,
+    ) {
+        let (Some(table), Some(def)) = (
+            data.table(self.plan.object),
+            data.schema().object_at(self.plan.object),
+        ) else {
+            self.ids.clear();
+            return;
+        };
+        self.ids
+            .retain(|id| table.get(id).is_some_and(|record| keep(def, record)));
+    }
+
+    /// Keeps the first `n` records.
+    pub fn truncate(&mut self, n: usize) {
+        self.ids.truncate(n);
+    }
+
+    /// The records as query-response rows (`attributes` with `url` under `version`).
+    pub fn records(&self, data: &OrgData, version: &str) -> Vec<Row> {
+        let Shape::Records(projection) = &self.plan.shape else {
+            return Vec::new();
+        };
+        let Some(table) = data.table(self.plan.object) else {
+            return Vec::new();
+        };
+        let cx = Ctx::new(data, self.include_deleted);
+        let version: Arc<str> = Arc::from(version);
+        self.ids
+            .iter()
+            .filter_map(|id| table.get(id))
+            .map(|record| execute::materialize(&cx, projection, self.plan.object, record, &version))
+            .collect()
+    }
+}
