@@ -8,7 +8,7 @@
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
 //! evaluation and query locators), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`search`]
-//! (SOSL and parameterizedSearch), [`oauth`] (authorize, token, revoke, userinfo, introspect),
+//! (SOSL and parameterizedSearch), [`reports`] (built-in Reports API reports), [`oauth`] (authorize, token, revoke, userinfo, introspect),
 //! `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
 mod admin;
@@ -20,6 +20,7 @@ pub mod faults;
 mod http;
 pub mod limits;
 pub mod oauth;
+pub mod reports;
 pub mod request_log;
 mod rest;
 pub mod schema;

@@ -111,6 +111,7 @@ pub fn dispatch(call: &Call<'_>, txn: &mut Txn<'_>) -> Reply {
         ["limits"] => limits(call),
         ["search"] => crate::search::search(call, txn.data()),
         ["parameterizedSearch"] => crate::search::parameterized(call, txn.data()),
+        ["analytics", "reports", rest @ ..] => crate::reports::handle(call, txn.data(), rest),
         _ if query::handles(call) => Ok(query::handle(call, txn.data())),
         ["actions", "custom", "flow"] => flows::list(call),
         ["actions", "custom", "flow", name] => flows::run(call, txn, name),

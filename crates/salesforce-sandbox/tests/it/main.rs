@@ -7,6 +7,7 @@ mod describe;
 mod limits;
 mod oauth;
 mod query;
+mod reports;
 mod search;
 mod soql_engine;
 mod support;
