@@ -26,6 +26,9 @@ pub const MAX_UPLOAD_BYTES: usize = 150 * 1024 * 1024;
 /// Rows written per store write lock, so other requests interleave with a large job.
 pub const ROWS_PER_LOCK: usize = 1_000;
 
+/// The most jobs of each kind an org keeps; creating more is refused until some are deleted.
+pub const MAX_JOBS: usize = 10_000;
+
 /// `errorCode` of a job in the wrong state for a request.
 pub const INVALID_JOB_STATE: &str = "INVALIDJOBSTATE";
 /// `errorCode` of a malformed job request.
@@ -116,6 +119,18 @@ pub struct BulkJobs {
 impl BulkJobs {
     fn new_id(&self) -> RecordId {
         RecordId::mint("750", self.next.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Refuses a new job when `count` jobs of its kind already exist.
+    fn check_room(count: usize) -> Result<(), ApiFailure> {
+        if count >= MAX_JOBS {
+            return Err(ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                "LIMIT_EXCEEDED",
+                format!("Too many jobs: at most {MAX_JOBS}; delete finished jobs first"),
+            ));
+        }
+        Ok(())
     }
 
     /// Forgets every job (org reset). Running jobs finish against the new data unseen.

@@ -187,6 +187,7 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
         };
         (def.name.clone(), external_id)
     };
+    BulkJobs::check_room(lock(&jobs(state).ingest).len())?;
     let id = jobs(state).new_id();
     let mut info = CommonInfo::new(id, op_name, &object, call.user, now, call.version, options);
     info.external_id_field_name = external_id;

@@ -129,6 +129,7 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
         let data = state.store.read();
         soql_engine::check_bulk_query(&data, &query, now)?
     };
+    BulkJobs::check_room(lock(&jobs(state).query).len())?;
     let id = jobs(state).new_id();
     let info = CommonInfo::new(id, op_name, &object, call.user, now, call.version, options);
     let job = QueryJob {
