@@ -7,10 +7,12 @@
 //! Module map: [`schema`] (objects, fields, describe), [`store`] (tables, validation,
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
-//! evaluation and query locators), [`oauth`] (authorize, token,
-//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
+//! evaluation and query locators), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`search`]
+//! (SOSL and parameterizedSearch), [`reports`] (built-in Reports API reports), [`oauth`] (authorize, token, revoke, userinfo, introspect),
+//! `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
 
 mod admin;
+pub mod bulk;
 pub mod clock;
 pub mod dataset;
 mod error;
@@ -18,9 +20,11 @@ pub mod faults;
 mod http;
 pub mod limits;
 pub mod oauth;
+pub mod reports;
 pub mod request_log;
 mod rest;
 pub mod schema;
+pub mod search;
 pub mod server;
 pub mod soql_engine;
 pub mod store;

@@ -85,7 +85,7 @@ impl Call<'_> {
     }
 }
 
-fn method_not_allowed(method: &Method) -> ApiFailure {
+pub(crate) fn method_not_allowed(method: &Method) -> ApiFailure {
     ApiFailure::new(
         StatusCode::METHOD_NOT_ALLOWED,
         salesforce_core::wire::error_code::METHOD_NOT_ALLOWED,
@@ -109,6 +109,9 @@ pub fn dispatch(call: &Call<'_>, txn: &mut Txn<'_>) -> Reply {
         ["composite", "sobjects"] => collections::handle(call, txn),
         ["composite"] => composite::handle(call, txn),
         ["limits"] => limits(call),
+        ["search"] => crate::search::search(call, txn.data()),
+        ["parameterizedSearch"] => crate::search::parameterized(call, txn.data()),
+        ["analytics", "reports", rest @ ..] => crate::reports::handle(call, txn.data(), rest),
         _ if query::handles(call) => Ok(query::handle(call, txn.data())),
         ["actions", "custom", "flow"] => flows::list(call),
         ["actions", "custom", "flow", name] => flows::run(call, txn, name),

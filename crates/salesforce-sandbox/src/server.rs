@@ -49,6 +49,7 @@ pub struct State {
     pub(crate) log: RequestLog,
     pub(crate) tokens: TokenStore,
     pub(crate) locators: crate::soql_engine::QueryLocators,
+    pub(crate) bulk: crate::bulk::BulkJobs,
     oauth: RwLock<OAuthConfig>,
     base_url: RwLock<String>,
     max_body_bytes: usize,
@@ -86,6 +87,7 @@ impl State {
         let now = self.clock.now();
         // Locators point at rows of the old data.
         self.locators.clear();
+        self.bulk.clear();
         self.store.reset(now);
         if let Some((size, seed)) = dataset {
             let mut data = self.store.write();
@@ -201,6 +203,7 @@ impl SandboxBuilder {
                 log: RequestLog::default(),
                 tokens: TokenStore::new(org_id),
                 locators: crate::soql_engine::QueryLocators::default(),
+                bulk: crate::bulk::BulkJobs::default(),
                 oauth: RwLock::new(self.oauth),
                 base_url: RwLock::new(String::new()),
                 max_body_bytes: self.max_body_bytes,
@@ -405,7 +408,13 @@ async fn handle(
             FaultAction::Serve => {}
         }
     }
-    let body = match Limited::new(body, state.max_body_bytes).collect().await {
+    // Bulk CSV uploads have their own, larger bound.
+    let body_limit = if path.contains("/jobs/ingest/") && path.ends_with("/batches") {
+        crate::bulk::MAX_UPLOAD_BYTES
+    } else {
+        state.max_body_bytes
+    };
+    let body = match Limited::new(body, body_limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -414,10 +423,7 @@ async fn handle(
             let reply = Reply::from(ApiFailure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "REQUEST_ENTITY_TOO_LARGE",
-                format!(
-                    "The request body exceeds the limit of {} bytes",
-                    state.max_body_bytes
-                ),
+                format!("The request body exceeds the limit of {body_limit} bytes"),
             ));
             return Ok(finish(&state, &parts.method, &path, reply));
         }
@@ -438,7 +444,7 @@ fn finish(state: &State, method: &Method, path: &str, reply: Reply) -> Response<
 }
 
 fn route(
-    state: &State,
+    state: &Arc<State>,
     method: &Method,
     path: &str,
     query: &str,
@@ -504,7 +510,9 @@ fn route(
     };
     // Queries only read: they share the store with each other instead of queueing for the
     // write lock.
-    let reply = if rest::query::handles(&call) {
+    let reply = if crate::bulk::handles(&call) {
+        crate::bulk::handle(state, &call)
+    } else if rest::query::handles(&call) {
         rest::query::handle(&call, &state.store.read())
     } else {
         let mut data = state.store.write();

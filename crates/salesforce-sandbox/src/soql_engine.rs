@@ -38,6 +38,7 @@ mod locator;
 mod output;
 mod predicate;
 mod resolve;
+mod snapshot;
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
@@ -49,6 +50,7 @@ use crate::store::OrgData;
 
 pub use locator::{DEFAULT_LOCATOR_TTL, DEFAULT_MAX_LOCATORS, QueryLocators};
 pub use output::{Cell, ChildResult, QueryResponse, Row};
+pub use snapshot::{FEATURE_NOT_ENABLED, Snapshot, check_bulk_query, snapshot};
 
 /// Records per page when the client asks for nothing else, and the most Salesforce returns.
 pub const DEFAULT_BATCH_SIZE: usize = 2_000;

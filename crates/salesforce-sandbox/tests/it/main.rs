@@ -1,11 +1,14 @@
 //! Integration tests of the sandbox over real HTTP on loopback.
 
 mod admin;
+mod bulk;
 mod crud;
 mod describe;
 mod limits;
 mod oauth;
 mod query;
+mod reports;
+mod search;
 mod soql_engine;
 mod support;
 mod transactions;
