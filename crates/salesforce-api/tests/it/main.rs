@@ -1,6 +1,7 @@
 //! salesforce-api against the sandbox over real HTTP: every call, and the resilience policies
 //! under injected faults. One test binary for the crate.
 
+mod bulk;
 mod describe;
 mod query;
 mod resilience;

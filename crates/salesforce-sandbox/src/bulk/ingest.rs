@@ -143,7 +143,8 @@ pub fn route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Result<Reply
             Ok(Reply::empty(StatusCode::NO_CONTENT))
         }
         (Method::PUT, [id, "batches"]) => upload(state, call, id),
-        (Method::GET, [id, kind]) => results(state, id, kind),
+        // Salesforce documents the result paths with a trailing slash (`successfulResults/`).
+        (Method::GET, [id, kind] | [id, kind, ""]) => results(state, id, kind),
         (_, [] | [_] | [_, _]) => Err(method_not_allowed(call.method)),
         _ => Err(ApiFailure::not_found()),
     }

@@ -1,0 +1,169 @@
+//! Bulk API 2.0 through the client against the sandbox: an ingest with mixed successes and
+//! failures through the whole state machine, progress reports, splitting into several jobs at the
+//! upload limit, and a 50,000-row query read page by page.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use salesforce_api::{IngestOperation, IngestRequest, JobKind, JobState, PollPolicy};
+
+use crate::support::Org;
+
+fn fast_poll() -> PollPolicy {
+    PollPolicy {
+        first: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+        timeout: Duration::from_secs(120),
+    }
+}
+
+#[tokio::test]
+async fn ingest_reports_successes_and_failures_row_by_row() {
+    let org = Org::start().await;
+    let client = org.client();
+    let request = IngestRequest::new(
+        "Lead",
+        IngestOperation::Insert,
+        vec!["LastName".into(), "Company".into(), "Industry".into()],
+    );
+    let rows = vec![
+        vec![
+            "Ada".into(),
+            "Analytical, Engines".into(),
+            "Technology".into(),
+        ],
+        vec!["".into(), "No Last Name Ltd".into(), "Energy".into()],
+        vec!["Grace".into(), "Say \"COBOL\"".into(), "Healthcare".into()],
+        vec![
+            "L".repeat(81),
+            "Kernel\nHackers".into(),
+            "Technology".into(),
+        ],
+    ];
+    let progress = Arc::new(AtomicU64::new(0));
+    let seen = progress.clone();
+    let outcome = client
+        .bulk_ingest(&request, stream::iter(rows), fast_poll(), move |p| {
+            assert!(p.total == Some(4));
+            seen.store(p.processed, Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome.jobs.len(), 1);
+    assert_eq!(outcome.jobs[0].state, JobState::JobComplete);
+    assert_eq!(
+        progress.load(Ordering::SeqCst),
+        4,
+        "progress reached every processed row"
+    );
+    let mut created: Vec<&str> = outcome
+        .successful
+        .iter()
+        .map(|r| r.fields[1].1.as_str())
+        .collect();
+    created.sort();
+    assert_eq!(created, vec!["Analytical, Engines", "Say \"COBOL\""]);
+    assert!(
+        outcome
+            .successful
+            .iter()
+            .all(|r| r.created && r.id.starts_with("00Q"))
+    );
+    let mut failed: Vec<(&str, &str)> = outcome
+        .failed
+        .iter()
+        .map(|r| (r.fields[1].1.as_str(), r.error.split(':').next().unwrap()))
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        vec![
+            ("Kernel\nHackers", "STRING_TOO_LONG"),
+            ("No Last Name Ltd", "REQUIRED_FIELD_MISSING")
+        ]
+    );
+    let count = client
+        .count("SELECT COUNT() FROM Lead WHERE Company IN ('Analytical, Engines', 'Say \"COBOL\"')")
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+}
+
+#[tokio::test]
+async fn a_large_ingest_is_split_into_several_jobs() {
+    let org = Org::start().await;
+    let client = org.client();
+    let mut request =
+        IngestRequest::new("Contact", IngestOperation::Insert, vec!["LastName".into()]);
+    request.max_job_bytes = 4_000; // ~300 rows a job, to exercise the split without 100 MB of data
+    let rows = stream::iter((0..1_000).map(|i| vec![format!("Split {i:05}")]));
+    let outcome = client
+        .bulk_ingest(&request, rows, fast_poll(), |_| {})
+        .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => panic!("{e}: {:#?}", org.api_requests().await),
+    };
+    assert!(outcome.jobs.len() >= 3, "{} jobs", outcome.jobs.len());
+    assert_eq!(outcome.successful.len(), 1_000);
+    assert!(outcome.failed.is_empty());
+    assert_eq!(
+        client
+            .count("SELECT COUNT() FROM Contact WHERE LastName LIKE 'Split %'")
+            .await
+            .unwrap(),
+        1_000
+    );
+}
+
+#[tokio::test]
+async fn a_fifty_thousand_row_query_streams_page_by_page() {
+    let org = Org::start().await;
+    let client = org.client();
+    let request = IngestRequest::new(
+        "Account",
+        IngestOperation::Insert,
+        vec!["Name".into(), "Industry".into()],
+    );
+    let rows =
+        stream::iter((0..50_000).map(|i| vec![format!("Bulk Account {i:05}"), "Energy".into()]));
+    let outcome = client
+        .bulk_ingest(&request, rows, fast_poll(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(outcome.successful.len(), 50_000);
+
+    let job = client
+        .create_query_job(
+            "SELECT Id, Name FROM Account WHERE Name LIKE 'Bulk Account %'",
+            false,
+        )
+        .await
+        .unwrap();
+    let done = client
+        .wait_for_job(&job.id, JobKind::Query, fast_poll(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.state, JobState::JobComplete);
+    assert_eq!(done.number_records_processed, 50_000);
+
+    org.clear_log().await;
+    let mut rows = std::pin::pin!(client.query_results_stream(&job.id, 10_000));
+    let first = rows.next().await.unwrap().unwrap();
+    assert_eq!(first.0.as_slice(), ["Id", "Name"]);
+    let pages_before_reading_on = org.api_requests().await.len();
+    assert_eq!(
+        pages_before_reading_on, 1,
+        "only one page is held before it is consumed"
+    );
+    let rest: Vec<_> = rows.try_collect().await.unwrap();
+    assert_eq!(rest.len() + 1, 50_000);
+    let mut names: Vec<String> = rest.into_iter().map(|(_, row)| row[1].clone()).collect();
+    names.push(first.1[1].clone());
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 50_000, "every row exactly once");
+    assert_eq!(org.api_requests().await.len(), 5, "five pages of 10,000");
+}
