@@ -4,6 +4,7 @@
 //! only a rolled-back insert pops the last row.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use salesforce_core::id::RecordId;
 
@@ -14,11 +15,31 @@ use crate::value::Value;
 /// Position of a row in its table.
 pub type RowIdx = u32;
 
+/// A fast multiplicative hash for the id index. Safe against crafted collisions because the
+/// inserted ids are minted by the sandbox (or given by trusted embedding code), never taken
+/// from requests; lookups with arbitrary ids cannot degrade the table.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdIndex = HashMap<RecordId, RowIdx, BuildHasherDefault<IdHasher>>;
+
 /// The rows of one object.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     rows: Vec<Record>,
-    by_id: HashMap<RecordId, RowIdx>,
+    by_id: IdIndex,
     indexes: HashMap<FieldIdx, HashMap<Box<str>, Vec<RowIdx>>>,
 }
 
