@@ -22,6 +22,9 @@ pub enum Error {
     /// An outbound-message rule was refused.
     #[error("invalid outbound rule: {0}")]
     OutboundRule(String),
+    /// The TLS certificate or key could not be generated or loaded.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A Salesforce error response: an HTTP status and the JSON array body

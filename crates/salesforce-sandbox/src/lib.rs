@@ -9,7 +9,8 @@
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
 //! evaluation and query locators), [`oauth`] (authorize, token,
 //! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`],
-//! [`outbound`] (outbound-message rules and SOAP delivery with retries).
+//! [`outbound`] (outbound-message rules and SOAP delivery with retries), [`tls`] (optional
+//! https with a generated self-signed certificate).
 
 mod admin;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod schema;
 pub mod server;
 pub mod soql_engine;
 pub mod store;
+pub mod tls;
 pub mod value;
 
 pub use clock::Clock;

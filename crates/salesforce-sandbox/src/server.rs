@@ -36,6 +36,8 @@ use crate::store::{Store, Txn};
 
 /// Default daily API request limit (Developer Edition).
 pub const DEFAULT_DAILY_API_LIMIT: u64 = 15_000;
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default limit on request body size.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -240,15 +242,16 @@ pub struct Sandbox {
 pub struct RunningSandbox {
     sandbox: Sandbox,
     local_addr: SocketAddr,
+    scheme: &'static str,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     delivery: JoinHandle<()>,
 }
 
 impl RunningSandbox {
-    /// `http://127.0.0.1:PORT`: the login URL and the instance URL.
+    /// `http://127.0.0.1:PORT` (or `https://…`): the login URL and the instance URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        format!("{}://{}", self.scheme, self.local_addr)
     }
 
     /// The bound address.
@@ -349,18 +352,37 @@ impl Sandbox {
 
     /// Serves on `listener` until [`RunningSandbox::shutdown`] (or drop).
     pub fn serve(self, listener: TcpListener) -> Result<RunningSandbox, Error> {
+        self.serve_with(listener, None)
+    }
+
+    /// Serves https on `listener` with `identity` (see [`crate::tls`]).
+    pub fn serve_tls(
+        self,
+        listener: TcpListener,
+        identity: &crate::tls::TlsIdentity,
+    ) -> Result<RunningSandbox, Error> {
+        self.serve_with(listener, Some(identity.acceptor.clone()))
+    }
+
+    fn serve_with(
+        self,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Result<RunningSandbox, Error> {
         let local_addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         *self
             .state
             .base_url
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = format!("http://{local_addr}");
+            .unwrap_or_else(|e| e.into_inner()) = format!("{scheme}://{local_addr}");
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(self.state.clone(), listener, rx));
+        let task = tokio::spawn(accept_loop(self.state.clone(), listener, tls, rx));
         let delivery = tokio::spawn(crate::outbound::delivery::run(self.state.clone()));
         Ok(RunningSandbox {
             sandbox: self,
             local_addr,
+            scheme,
             shutdown: Some(tx),
             task: Some(task),
             delivery,
@@ -368,7 +390,12 @@ impl Sandbox {
     }
 }
 
-async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot::Receiver<()>) {
+async fn accept_loop(
+    state: Arc<State>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -385,6 +412,23 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
                 let service = service_fn(move |req| handle(state.clone(), req));
+                if let Some(tls) = &tls {
+                    let handshake = tls.accept(stream);
+                    let watcher = graceful.watcher();
+                    tokio::spawn(async move {
+                        let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
+                            Err(_) => return tracing::debug!("TLS handshake timed out"),
+                        };
+                        let conn = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service);
+                        if let Err(e) = watcher.watch(conn).await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                    continue;
+                }
                 let conn = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);

@@ -9,4 +9,5 @@ mod outbound;
 mod query;
 mod soql_engine;
 mod support;
+mod tls;
 mod transactions;
