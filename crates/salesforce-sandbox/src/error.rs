@@ -63,15 +63,10 @@ impl ApiFailure {
         )
     }
 
-    /// 404 `NOT_FOUND` for a type Salesforce does not know in a URL.
-    pub fn unknown_object(name: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            error_code::NOT_FOUND,
-            format!(
-                "The requested resource does not exist: sObject type '{name}' is not supported."
-            ),
-        )
+    /// 404 `NOT_FOUND` for a type Salesforce does not know in a URL (Salesforce answers with
+    /// the plain not-found body; the name is not echoed).
+    pub fn unknown_object(_name: &str) -> Self {
+        Self::not_found()
     }
 
     /// 400 `INVALID_TYPE` for a type Salesforce does not know in a body.

@@ -390,6 +390,14 @@ impl Sandbox {
     }
 }
 
+fn http1_builder() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    // Title-case header names on the wire, as Salesforce sends them (`Sforce-Limit-Info`), for
+    // clients that match names case-sensitively.
+    builder.title_case_headers(true);
+    builder
+}
+
 async fn accept_loop(
     state: Arc<State>,
     listener: TcpListener,
@@ -421,16 +429,14 @@ async fn accept_loop(
                             Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
                             Err(_) => return tracing::debug!("TLS handshake timed out"),
                         };
-                        let conn = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service);
+                        let conn = http1_builder().serve_connection(TokioIo::new(stream), service);
                         if let Err(e) = watcher.watch(conn).await {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
                     });
                     continue;
                 }
-                let conn = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service);
+                let conn = http1_builder().serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {

@@ -526,9 +526,13 @@ impl<'a> Txn<'a> {
                 continue;
             };
             if field.field_type == FieldType::Id {
-                // An Id in the body is allowed on update when it names the same record.
-                let same = json.as_str().is_some_and(|s| record.id.matches(s));
-                if creating || !same {
+                if creating {
+                    errors.push(ApiError::new(
+                        error_code::INVALID_FIELD,
+                        "The Id field should not be specified in the sobject data.",
+                    ));
+                } else if !json.as_str().is_some_and(|s| record.id.matches(s)) {
+                    // An Id in an update body is allowed when it names the same record.
                     not_writable.push(field.name.clone());
                 }
                 continue;
