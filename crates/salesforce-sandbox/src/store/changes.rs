@@ -71,3 +71,87 @@ pub(super) fn committed(data: &OrgData, undo: &[Undo]) -> Vec<Change> {
     }
     changes
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{Store, Txn};
+
+    #[derive(Debug, Default)]
+    struct Recorder(Mutex<Vec<Vec<(bool, String)>>>);
+
+    impl CommitObserver for Recorder {
+        fn is_active(&self) -> bool {
+            true
+        }
+
+        fn committed(&self, data: &OrgData, changes: Vec<Change>, _: RecordId, _: DateTime<Utc>) {
+            let summary = changes
+                .iter()
+                .map(|c| {
+                    let def = data.schema().object_at(c.object).unwrap();
+                    let name = c.after.get(def.field_index("Name").unwrap());
+                    (c.before.is_none(), name.as_text().unwrap_or("").to_owned())
+                })
+                .collect();
+            self.0.lock().unwrap().push(summary);
+        }
+    }
+
+    fn body(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn each_surviving_step_is_reported_with_its_own_after_value() {
+        // A record created and then deleted in one transaction still reports its create (with
+        // the values it was created with); the delete itself is not reported.
+        let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let store = Store::new(now);
+        let recorder = Arc::new(Recorder::default());
+        store.set_observer(recorder.clone());
+        let mut data = store.write();
+        let user = data.users().admin;
+        {
+            let mut txn = Txn::new(&mut data, user, now);
+            let id = txn
+                .insert("Account", &body(json!({"Name": "First"})))
+                .unwrap();
+            txn.update("Account", id.as_str(), &body(json!({"Name": "Second"})))
+                .unwrap();
+            let savepoint = txn.savepoint();
+            txn.insert("Account", &body(json!({"Name": "Rolled back"})))
+                .unwrap();
+            txn.update("Account", id.as_str(), &body(json!({"Name": "Undone"})))
+                .unwrap();
+            txn.rollback_to(savepoint);
+            let gone = txn
+                .insert("Account", &body(json!({"Name": "Deleted"})))
+                .unwrap();
+            txn.delete("Account", gone.as_str()).unwrap();
+        }
+        let seen = recorder.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec![vec![
+                (true, "First".to_owned()),
+                (false, "Second".to_owned()),
+                (true, "Deleted".to_owned()),
+            ]]
+        );
+        // Resets keep the observer.
+        drop(data);
+        store.reset(now);
+        let mut data = store.write();
+        Txn::new(&mut data, user, now)
+            .insert("Account", &body(json!({"Name": "After reset"})))
+            .unwrap();
+        assert_eq!(recorder.0.lock().unwrap().len(), 2);
+    }
+}
