@@ -40,6 +40,15 @@ pub(crate) fn handle(state: &State, method: &Method, tail: &str, body: &[u8]) ->
                 Err(e) => return Some(error(StatusCode::BAD_REQUEST, e.to_string())),
             };
             let data = state.store.read();
+            // All or nothing: check every rule before storing any.
+            let users = [data.users().admin, data.users().integration];
+            let placeholder = || crate::store::make_id("04k", 0);
+            if let Some(e) = rules
+                .iter()
+                .find_map(|r| r.validated(data.schema(), &users, placeholder).err())
+            {
+                return Some(error(StatusCode::BAD_REQUEST, e));
+            }
             let mut stored = Vec::new();
             for rule in &rules {
                 match outbound.add_rule(&data, rule) {

@@ -500,6 +500,19 @@ async fn admin_api_manages_rules_and_flushes() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let half_bad = org
+        .client
+        .post(&url)
+        .json(&json!([
+            {"name": "ok", "object": "Lead", "onCreate": true, "fields": [], "endpoint": receiver.url()},
+            {"name": "bad", "object": "Lead", "onCreate": true, "fields": ["Nope"], "endpoint": receiver.url()},
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(half_bad.status(), StatusCode::BAD_REQUEST);
+    let rules = org.admin(Method::GET, "outbound/rules", Value::Null).await;
+    assert_eq!(rules, json!([]), "a refused list stores nothing");
     let stored = org
         .admin(
             Method::POST,
