@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use salesforce_sandbox::schema::custom::SchemaExtension;
-use salesforce_sandbox::{DatasetSize, Sandbox};
+use salesforce_sandbox::tls::TlsIdentity;
+use salesforce_sandbox::{DatasetSize, OutboundRule, Sandbox};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Dataset {
@@ -59,6 +60,16 @@ struct Args {
     /// JSON file with custom objects and fields.
     #[arg(long)]
     schema: Option<std::path::PathBuf>,
+    /// JSON file with an array of outbound-message rules (see `salesforce_sandbox::OutboundRule`).
+    #[arg(long)]
+    outbound_rules: Option<std::path::PathBuf>,
+    /// Serve https with the PEM certificate at this path (generated, self-signed for
+    /// 127.0.0.1 and localhost, when it and the key do not exist).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key for `--tls-cert` (generated with it).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// Log format (logs go to stderr; stdout carries only the URL).
     #[arg(long, value_enum, default_value = "plain")]
     log_format: LogFormat,
@@ -98,6 +109,17 @@ async fn main() -> anyhow::Result<()> {
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         builder = builder.schema_extension(extension);
     }
+    if let Some(path) = &args.outbound_rules {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let rules: Vec<OutboundRule> =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        builder = builder.outbound_rules(rules);
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsIdentity::load_or_generate(cert, key)?),
+        _ => None,
+    };
     let size = match args.dataset {
         Dataset::Empty => None,
         Dataset::Tiny => Some(DatasetSize::Tiny),
@@ -115,7 +137,10 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let running = sandbox.serve(listener)?;
+    let running = match &tls {
+        Some(identity) => sandbox.serve_tls(listener, identity)?,
+        None => sandbox.serve(listener)?,
+    };
     println!("{}", running.base_url());
     tracing::info!(url = %running.base_url(), client_id = salesforce_sandbox::oauth::DEMO_CLIENT_ID, "sfmcp-sandbox listening");
     tokio::signal::ctrl_c()

@@ -8,8 +8,10 @@
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
 //! evaluation and query locators), [`bulk`] (Bulk API 2.0 ingest and query jobs), [`search`]
-//! (SOSL and parameterizedSearch), [`reports`] (built-in Reports API reports), [`oauth`] (authorize, token, revoke, userinfo, introspect),
-//! `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
+//! (SOSL and parameterizedSearch), [`reports`] (built-in Reports API reports), [`oauth`]
+//! (authorize, token, revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`],
+//! [`faults`], [`limits`], [`outbound`] (outbound-message rules and SOAP delivery with retries),
+//! [`tls`] (optional https with a generated self-signed certificate).
 
 mod admin;
 pub mod bulk;
@@ -20,6 +22,7 @@ pub mod faults;
 mod http;
 pub mod limits;
 pub mod oauth;
+pub mod outbound;
 pub mod reports;
 pub mod request_log;
 mod rest;
@@ -28,9 +31,11 @@ pub mod search;
 pub mod server;
 pub mod soql_engine;
 pub mod store;
+pub mod tls;
 pub mod value;
 
 pub use clock::Clock;
 pub use dataset::DatasetSize;
 pub use error::{ApiFailure, Error};
+pub use outbound::{OutboundRule, demo_outbound_rules};
 pub use server::{RunningSandbox, Sandbox, SandboxBuilder};

@@ -36,6 +36,8 @@ use crate::store::{Store, Txn};
 
 /// Default daily API request limit (Developer Edition).
 pub const DEFAULT_DAILY_API_LIMIT: u64 = 15_000;
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default limit on request body size.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -50,6 +52,7 @@ pub struct State {
     pub(crate) tokens: TokenStore,
     pub(crate) locators: crate::soql_engine::QueryLocators,
     pub(crate) bulk: crate::bulk::BulkJobs,
+    pub(crate) outbound: Arc<crate::outbound::Outbound>,
     oauth: RwLock<OAuthConfig>,
     base_url: RwLock<String>,
     max_body_bytes: usize,
@@ -110,6 +113,7 @@ pub struct SandboxBuilder {
     extension: Option<SchemaExtension>,
     max_body_bytes: usize,
     progress: Option<Box<dyn FnMut(dataset::Progress) + Send>>,
+    outbound_rules: Vec<crate::outbound::OutboundRule>,
 }
 
 impl SandboxBuilder {
@@ -175,6 +179,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Adds outbound-message rules (see [`crate::outbound`]); checked by [`Self::build`].
+    pub fn outbound_rules(
+        mut self,
+        rules: impl IntoIterator<Item = crate::outbound::OutboundRule>,
+    ) -> Self {
+        self.outbound_rules.extend(rules);
+        self
+    }
+
     /// Builds the org (generating the dataset, which can take seconds for `large`).
     pub fn build(self) -> Result<Sandbox, Error> {
         let clock = Arc::new(self.clock.unwrap_or_default());
@@ -194,6 +207,13 @@ impl SandboxBuilder {
             });
         }
         let org_id = store.read().org_id();
+        let outbound = Arc::new(crate::outbound::Outbound::new());
+        for rule in &self.outbound_rules {
+            outbound
+                .add_rule(&store.read(), rule)
+                .map_err(Error::OutboundRule)?;
+        }
+        store.set_observer(outbound.clone());
         Ok(Sandbox {
             state: Arc::new(State {
                 store,
@@ -204,6 +224,7 @@ impl SandboxBuilder {
                 tokens: TokenStore::new(org_id),
                 locators: crate::soql_engine::QueryLocators::default(),
                 bulk: crate::bulk::BulkJobs::default(),
+                outbound,
                 oauth: RwLock::new(self.oauth),
                 base_url: RwLock::new(String::new()),
                 max_body_bytes: self.max_body_bytes,
@@ -224,14 +245,16 @@ pub struct Sandbox {
 pub struct RunningSandbox {
     sandbox: Sandbox,
     local_addr: SocketAddr,
+    scheme: &'static str,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    delivery: JoinHandle<()>,
 }
 
 impl RunningSandbox {
-    /// `http://127.0.0.1:PORT`: the login URL and the instance URL.
+    /// `http://127.0.0.1:PORT` (or `https://…`): the login URL and the instance URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        format!("{}://{}", self.scheme, self.local_addr)
     }
 
     /// The bound address.
@@ -249,6 +272,7 @@ impl RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.delivery.abort();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -260,6 +284,7 @@ impl Drop for RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.delivery.abort();
     }
 }
 
@@ -288,6 +313,7 @@ impl Sandbox {
             extension: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             progress: None,
+            outbound_rules: Vec::new(),
         }
     }
 
@@ -299,6 +325,10 @@ impl Sandbox {
             .build()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         sandbox.serve(listener)
+    }
+
+    pub(crate) fn state(&self) -> &Arc<State> {
+        &self.state
     }
 
     /// The controllable clock.
@@ -325,24 +355,58 @@ impl Sandbox {
 
     /// Serves on `listener` until [`RunningSandbox::shutdown`] (or drop).
     pub fn serve(self, listener: TcpListener) -> Result<RunningSandbox, Error> {
+        self.serve_with(listener, None)
+    }
+
+    /// Serves https on `listener` with `identity` (see [`crate::tls`]).
+    pub fn serve_tls(
+        self,
+        listener: TcpListener,
+        identity: &crate::tls::TlsIdentity,
+    ) -> Result<RunningSandbox, Error> {
+        self.serve_with(listener, Some(identity.acceptor.clone()))
+    }
+
+    fn serve_with(
+        self,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Result<RunningSandbox, Error> {
         let local_addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         *self
             .state
             .base_url
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = format!("http://{local_addr}");
+            .unwrap_or_else(|e| e.into_inner()) = format!("{scheme}://{local_addr}");
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(self.state.clone(), listener, rx));
+        let task = tokio::spawn(accept_loop(self.state.clone(), listener, tls, rx));
+        let delivery = tokio::spawn(crate::outbound::delivery::run(self.state.clone()));
         Ok(RunningSandbox {
             sandbox: self,
             local_addr,
+            scheme,
             shutdown: Some(tx),
             task: Some(task),
+            delivery,
         })
     }
 }
 
-async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot::Receiver<()>) {
+fn http1_builder() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    // Title-case header names on the wire, as Salesforce sends them (`Sforce-Limit-Info`), for
+    // clients that match names case-sensitively.
+    builder.title_case_headers(true);
+    builder
+}
+
+async fn accept_loop(
+    state: Arc<State>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -359,11 +423,23 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener, mut stop: oneshot
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
                 let service = service_fn(move |req| handle(state.clone(), req));
-                // Title-case header names on the wire, as Salesforce sends them
-                // (`Sforce-Limit-Info`), for clients that match names case-sensitively.
-                let conn = http1::Builder::new()
-                    .title_case_headers(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                if let Some(tls) = &tls {
+                    let handshake = tls.accept(stream);
+                    let watcher = graceful.watcher();
+                    tokio::spawn(async move {
+                        let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
+                            Err(_) => return tracing::debug!("TLS handshake timed out"),
+                        };
+                        let conn = http1_builder().serve_connection(TokioIo::new(stream), service);
+                        if let Err(e) = watcher.watch(conn).await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                    continue;
+                }
+                let conn = http1_builder().serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -429,6 +505,11 @@ async fn handle(
         }
         Err(_) => return Err(Dropped),
     };
+    // The one admin call that waits on network I/O.
+    if parts.method == Method::POST && path == "/__sandbox/outbound/flush" {
+        let reply = crate::outbound::admin::flush(&state).await;
+        return Ok(finish(&state, &parts.method, &path, reply));
+    }
     let reply = route(&state, &parts.method, &path, &query, &body, &parts.headers);
     Ok(finish(&state, &parts.method, &path, reply))
 }
