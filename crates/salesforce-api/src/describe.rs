@@ -324,6 +324,51 @@ impl Client {
             .search_records)
     }
 
+    /// Searches `term` (plain text, searched as one literal phrase) in the name
+    /// fields of `objects` with `parameterizedSearch`, returning up to `limit` records per object
+    /// with `fields`.
+    ///
+    /// # Errors
+    /// Invalid object or field names (before any call), `MALFORMED_SEARCH`, transport failures.
+    pub async fn parameterized_search(
+        &self,
+        term: &str,
+        objects: &[&str],
+        fields: &[&str],
+        limit: u32,
+    ) -> Result<Vec<crate::Record>, Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct SearchResponse {
+            search_records: Vec<crate::Record>,
+        }
+        if term.trim().chars().count() < 2 {
+            return Err(Error::InvalidRequest(
+                "a search term needs at least two characters".into(),
+            ));
+        }
+        for object in objects {
+            check_object(object)?;
+        }
+        for field in fields {
+            crate::names::check_field(field)?;
+        }
+        let sobjects: Vec<Value> = objects
+            .iter()
+            .map(|name| serde_json::json!({ "name": name, "fields": fields, "limit": limit }))
+            .collect();
+        let body =
+            serde_json::json!({ "q": sosl_phrase(term), "in": "NAME", "sobjects": sobjects });
+        let request = Request::new(http::Method::POST, self.data_path("parameterizedSearch"))
+            .json_body(&body)?;
+        // A search changes nothing: safe to repeat.
+        let request = request.idempotency(crate::client::Idempotency::Idempotent);
+        Ok(self
+            .json::<SearchResponse>(&request, "search")
+            .await?
+            .search_records)
+    }
+
     /// Runs an autolaunched Flow by API name with `inputs`, returning Salesforce's per-interview
     /// results (`actionName`, `isSuccess`, `errors`, `outputValues`).
     ///
@@ -339,6 +384,22 @@ impl Client {
         .json_body(&body)?;
         self.json(&request, "flow").await
     }
+}
+
+/// User text as a literal SOSL phrase: reserved characters (`? & | ! { } [ ] ( ) ^ ~ * : \ " ' +
+/// -`) escaped and the whole wrapped in double quotes, so that neither wildcards nor `AND`/`OR`/
+/// `AND NOT` in the text act as operators.
+pub fn sosl_phrase(term: &str) -> String {
+    let mut escaped = String::with_capacity(term.len() + 2);
+    escaped.push('"');
+    for c in term.chars() {
+        if "?&|!{}[]()^~*:\\\"'+-".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('"');
+    escaped
 }
 
 /// One interview's result from [`Client::run_flow`].
@@ -375,6 +436,20 @@ mod tests {
         }))
         .unwrap();
         assert!(!defaulted.required_on_create());
+    }
+
+    #[test]
+    fn user_text_becomes_one_literal_sosl_phrase() {
+        assert_eq!(sosl_phrase("Acme"), r#""Acme""#);
+        assert_eq!(
+            sosl_phrase("O'Brien & Sons (UK)"),
+            r#""O\'Brien \& Sons \(UK\)""#
+        );
+        assert_eq!(sosl_phrase("a*b?c"), r#""a\*b\?c""#);
+        assert_eq!(
+            sosl_phrase(r#"back\slash "quoted""#),
+            r#""back\\slash \"quoted\"""#
+        );
     }
 
     #[test]
