@@ -3,5 +3,6 @@
 
 mod auth_flow;
 mod auth_harness;
+mod auth_modes;
 mod auth_negative;
 mod auth_refresh;
