@@ -44,6 +44,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod login;
+pub mod loopback;
 pub mod mcp_auth;
 pub mod modes;
 pub mod pkce;
