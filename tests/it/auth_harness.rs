@@ -46,6 +46,8 @@ pub struct World {
     /// `http://127.0.0.1:PORT`, our issuer.
     pub base: String,
     pub http: reqwest::Client,
+    /// The `sfmcp_login` cookie our consent answer set: the browser's proof at the callback.
+    login_cookie: std::sync::Mutex<Option<String>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -155,6 +157,7 @@ impl World {
             salesforce,
             base,
             http,
+            login_cookie: std::sync::Mutex::new(None),
             server,
         }
     }
@@ -279,12 +282,29 @@ impl World {
             .await
             .unwrap();
         assert_eq!(response.status(), 302);
+        let login_cookie = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("sfmcp_login="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        *self.login_cookie.lock().unwrap() = login_cookie;
         location(&response)
     }
 
-    /// `GET url`, expecting a redirect; its Location.
+    /// `GET url`, expecting a redirect; its Location. Our Salesforce callback gets the login
+    /// cookie, as the consenting browser would send it.
     pub async fn follow(&self, url: &Url) -> Url {
-        let response = self.http.get(url.clone()).send().await.unwrap();
+        let mut request = self.http.get(url.clone());
+        let cookie = self.login_cookie.lock().unwrap().clone();
+        if url.path() == "/oauth/salesforce/callback"
+            && let Some(cookie) = cookie
+        {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.status(), 302, "{url}");
         location(&response)
     }

@@ -26,6 +26,11 @@ pub struct ValidatedAuthorizationRequest {
     pub scopes: Vec<String>,
     /// The resource (audience) the tokens will be bound to.
     pub resource: String,
+    /// SHA-256 of a random value set as a cookie in the browser that gave consent: the
+    /// Salesforce callback must come from that browser, so a consented Salesforce URL forwarded
+    /// to someone else cannot connect their account to this client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_binding: Option<String>,
 }
 
 /// The query parameters of `/oauth/authorize`.
@@ -153,6 +158,7 @@ pub async fn validate_authorization_request(
         state,
         scopes,
         resource,
+        browser_binding: None,
     }))
 }
 

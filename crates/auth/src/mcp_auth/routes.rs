@@ -40,6 +40,10 @@ use crate::store::Store;
 
 const MAX_FORM_BODY: usize = 16 * 1024;
 const CONSENT_COOKIE: &str = "sfmcp_consent";
+/// Binds the Salesforce callback to the browser that consented (see
+/// `ValidatedAuthorizationRequest::browser_binding`). `SameSite=Lax`: it must travel on
+/// Salesforce's cross-site redirect back to us, which `Strict` would block.
+const LOGIN_COOKIE: &str = "sfmcp_login";
 
 #[derive(serde::Deserialize)]
 struct ConsentForm {
@@ -48,14 +52,17 @@ struct ConsentForm {
 }
 
 fn consent_cookie<B>(request: &Request<B>) -> Option<String> {
-    request
-        .headers()
+    cookie(request.headers(), CONSENT_COOKIE)
+}
+
+fn cookie(headers: &http::HeaderMap, wanted: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CONSENT_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -153,8 +160,12 @@ impl OAuthRoutes {
                     .await
             }
             paths::SALESFORCE_CALLBACK => {
-                self.callback(request.uri().query().unwrap_or_default())
-                    .await
+                let login_cookie = cookie(request.headers(), LOGIN_COOKIE);
+                self.callback(
+                    request.uri().query().unwrap_or_default(),
+                    login_cookie.as_deref(),
+                )
+                .await
             }
             paths::CONSENT => self.consent(request).await,
             paths::TOKEN => self.token(request).await,
@@ -288,7 +299,7 @@ impl OAuthRoutes {
                 "consent must come from the page that asked for it",
             );
         }
-        let request = pending.request;
+        let mut request = pending.request;
         if form.decision != "allow" {
             return match error_redirect(
                 &request.redirect_uri,
@@ -301,6 +312,8 @@ impl OAuthRoutes {
                 Err(error) => server_error(&error),
             };
         }
+        let login_binding = random_token();
+        request.browser_binding = Some(sha256_hex(&login_binding));
         match start_login(
             &self.store,
             self.salesforce.as_ref(),
@@ -309,12 +322,21 @@ impl OAuthRoutes {
         )
         .await
         {
-            Ok(url) => redirect(url.as_str()),
+            Ok(url) => {
+                let mut answer = redirect(url.as_str());
+                if let Ok(cookie) = HeaderValue::from_str(&format!(
+                    "{LOGIN_COOKIE}={login_binding}; Path={}; HttpOnly; Secure; SameSite=Lax; Max-Age=600",
+                    paths::SALESFORCE_CALLBACK
+                )) {
+                    answer.headers_mut().insert(header::SET_COOKIE, cookie);
+                }
+                answer
+            }
             Err(error) => server_error(&error),
         }
     }
 
-    async fn callback(&self, query: &str) -> Answer {
+    async fn callback(&self, query: &str, login_cookie: Option<&str>) -> Answer {
         let Ok(params) = serde_urlencoded::from_str::<CallbackParams>(query) else {
             return plain(StatusCode::BAD_REQUEST, "malformed callback");
         };
@@ -328,6 +350,21 @@ impl OAuthRoutes {
             }
             Err(error) => return server_error(&error),
         };
+        // The flow is spent either way: a callback from another browser cannot be retried.
+        if let Some(binding) = flow
+            .mcp_request
+            .as_ref()
+            .and_then(|r| r.browser_binding.as_deref())
+        {
+            let same_browser = login_cookie.is_some_and(|c| ct_eq_str(&sha256_hex(c), binding));
+            if !same_browser {
+                tracing::warn!("Salesforce callback from a browser that did not give consent");
+                return plain(
+                    StatusCode::FORBIDDEN,
+                    "this sign-in was started in another browser; start again from your MCP client",
+                );
+            }
+        }
         let finished = finish_login(
             &self.store,
             self.salesforce.as_ref(),

@@ -63,6 +63,21 @@ impl Harness {
             .await
     }
 
+    /// `GET` with a `Cookie` header, as the consenting browser sends it back.
+    async fn get_with_cookie(
+        &self,
+        uri: &str,
+        cookie: &str,
+    ) -> (StatusCode, http::HeaderMap, String) {
+        self.send(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Full::default())
+                .unwrap(),
+        )
+        .await
+    }
+
     async fn post_form(
         &self,
         uri: &str,
@@ -207,9 +222,9 @@ async fn the_whole_flow_over_the_routes() {
     );
     let (status, headers, page) = h.get(&authorize).await;
     assert_eq!(status, StatusCode::OK, "a consent page first");
-    let (status, headers) = h.consent(&page, &headers, "allow").await;
+    let (status, consent_headers) = h.consent(&page, &headers, "allow").await;
     assert_eq!(status, StatusCode::FOUND);
-    let to_salesforce = location(&headers);
+    let to_salesforce = location(&consent_headers);
     assert!(
         to_salesforce
             .as_str()
@@ -226,7 +241,8 @@ async fn the_whole_flow_over_the_routes() {
         "/oauth/salesforce/callback?code=sf-code&state={}",
         state_of(&to_salesforce)
     );
-    let (status, headers, _) = h.get(&callback).await;
+    let browser = login_cookie(&consent_headers);
+    let (status, headers, _) = h.get_with_cookie(&callback, &browser).await;
     assert_eq!(status, StatusCode::FOUND);
     let to_client = location(&headers);
     assert!(to_client.as_str().starts_with(REDIRECT));
@@ -234,7 +250,10 @@ async fn the_whole_flow_over_the_routes() {
     assert_eq!(back["state"], "client-state");
     assert_eq!(back["iss"], "https://mcp.example.com");
     // Reused state.
-    assert_eq!(h.get(&callback).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.get_with_cookie(&callback, &browser).await.0,
+        StatusCode::BAD_REQUEST
+    );
 
     // Token.
     let code_form = [
@@ -440,14 +459,16 @@ async fn consent_is_required_bound_to_the_browser_and_single_use() {
 async fn a_salesforce_refusal_is_reported_to_the_waiting_client() {
     let h = Harness::new();
     let (_, headers, page) = register_and_authorize(&h, "ChatGPT").await;
-    let (status, headers) = h.consent(&page, &headers, "allow").await;
+    let (status, consent_headers) = h.consent(&page, &headers, "allow").await;
     assert_eq!(status, StatusCode::FOUND);
-    let to_salesforce = location(&headers);
+    let to_salesforce = location(&consent_headers);
     let callback = format!(
         "/oauth/salesforce/callback?error=access_denied&error_description=end-user+denied&state={}",
         state_of(&to_salesforce)
     );
-    let (status, headers, _) = h.get(&callback).await;
+    let (status, headers, _) = h
+        .get_with_cookie(&callback, &login_cookie(&consent_headers))
+        .await;
     assert_eq!(status, StatusCode::FOUND);
     let to_client = location(&headers);
     assert!(to_client.as_str().starts_with(REDIRECT));
@@ -455,4 +476,57 @@ async fn a_salesforce_refusal_is_reported_to_the_waiting_client() {
     assert_eq!(back["error"], "access_denied");
     assert_eq!(back["state"], "s1");
     assert_eq!(back["iss"], "https://mcp.example.com");
+}
+
+/// The `sfmcp_login=…` pair a consent answer sets for the Salesforce callback.
+fn login_cookie(headers: &http::HeaderMap) -> String {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sfmcp_login="))
+        .expect("the consent answer binds the callback to this browser")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_consented_salesforce_link_opened_in_another_browser_connects_nobody() {
+    // The confused-deputy attack: an attacker registers a client, consents in their own browser,
+    // and sends the resulting Salesforce link to a victim whom Salesforce signs in at once.
+    let h = Harness::new();
+    let (_, headers, page) = register_and_authorize(&h, "Attacker").await;
+    let (status, consent_headers) = h.consent(&page, &headers, "allow").await;
+    assert_eq!(status, StatusCode::FOUND);
+    let set_cookie = consent_headers[header::SET_COOKIE].to_str().unwrap();
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/oauth/salesforce/callback",
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let callback = format!(
+        "/oauth/salesforce/callback?code=sf-code&state={}",
+        state_of(&location(&consent_headers))
+    );
+    // The victim's browser has no cookie, or another one.
+    let (status, headers, _) = h
+        .get_with_cookie(&callback, "sfmcp_login=someone-else")
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        headers.get(header::LOCATION).is_none(),
+        "no code goes to the attacker's client"
+    );
+    // The flow is spent: even the right browser cannot finish it now.
+    let (status, _, _) = h
+        .get_with_cookie(&callback, &login_cookie(&consent_headers))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = h.get(&callback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
