@@ -270,7 +270,10 @@ impl Inner {
         if self.already_refreshed(&stored, seen_version, force) {
             return Ok(FreshToken::from(&stored));
         }
-        match (self.refresher)(stored.connection.refresh_token.clone()).await {
+        let refreshed = (self.refresher)(stored.connection.refresh_token.clone())
+            .await
+            .and_then(|tokens| same_identity(&stored.connection, tokens));
+        match refreshed {
             Ok(tokens) => {
                 let mut connection = stored.connection.clone();
                 connection.access_token = tokens.access_token;
@@ -315,6 +318,31 @@ impl Inner {
             Err(error) => Err(error),
         }
     }
+}
+
+/// A refresh must return tokens for the same user of the same org: a user connection without a
+/// refresh token renewed through the client-credentials flow would otherwise silently become the
+/// integration user. A mismatch is treated like a refused refresh: the user logs in again.
+fn same_identity(connection: &Connection, tokens: SalesforceTokens) -> Result<SalesforceTokens> {
+    let same_user = ct_eq_str(&tokens.user_id, &connection.user_id);
+    let same_org =
+        connection.id_url.is_empty() || org_of(&connection.id_url) == Some(tokens.org_id.as_str());
+    if same_user && same_org {
+        Ok(tokens)
+    } else {
+        tracing::warn!("a refresh returned another identity than the connection's; refusing it");
+        Err(Error::Salesforce {
+            kind: SalesforceErrorKind::InvalidGrant,
+            status: 400,
+        })
+    }
+}
+
+/// The org id of an identity URL `…/id/<org id>/<user id>`.
+fn org_of(id_url: &str) -> Option<&str> {
+    let mut parts = id_url.trim_end_matches('/').rsplit('/');
+    let _user = parts.next()?;
+    parts.next()
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -251,3 +251,43 @@ async fn a_connection_without_refresh_token_is_renewed_by_the_refresher_with_non
         None
     );
 }
+
+#[tokio::test]
+async fn a_refresh_that_returns_another_user_is_refused() {
+    // A user's connection renewed through the client-credentials flow would come back as the
+    // integration user: that must never be stored under the user's key.
+    let clock = ManualClock::new(NOW);
+    let store = Store::memory(keyring());
+    let key = ConnectionKey::new("alice", ORG).unwrap();
+    store
+        .upsert(&key, &connection("at-1", "rt-1", NOW - 3 * HOUR))
+        .await
+        .unwrap();
+    let refresher: RefreshFn = Arc::new(move |_token| {
+        async {
+            Ok(SalesforceTokens {
+                access_token: AccessToken::new("at-integration"),
+                refresh_token: None,
+                instance_url: "https://example.my.salesforce.com".into(),
+                id_url: format!("https://login.salesforce.com/id/{ORG}/005x0000001INTEGAAA"),
+                org_id: ORG.into(),
+                user_id: "005x0000001INTEGAAA".into(),
+                issued_at_ms: NOW,
+                scope: "api".into(),
+            })
+        }
+        .boxed()
+    });
+    let manager = manager(store.clone(), refresher, &clock);
+    assert!(matches!(
+        manager.access_token(&key).await,
+        Err(Error::ReauthorizationRequired)
+    ));
+    let stored = store.get(&key).await.unwrap().unwrap().connection;
+    assert_eq!(stored.status, ConnectionStatus::NeedsReauthorization);
+    assert_eq!(
+        stored.access_token,
+        AccessToken::new("at-1"),
+        "the other user's token was not stored"
+    );
+}
