@@ -1,5 +1,46 @@
-//! Salesforce CRM capabilities as MCP tools: lead search and scoring, opportunity and account
-//! insight, record writes, schema discovery, and the `search`/`fetch` pair for deep research.
+//! Salesforce CRM capabilities as MCP tools: lead search, opportunity and account insight, record
+//! writes validated against describe, and the `search`/`fetch` pair ChatGPT's deep research needs.
 //!
 //! It depends on `salesforce-api` and `mcp-protocol` and never knows about HTTP, transports or
-//! how tokens are obtained.
+//! how tokens are obtained: the server supplies a [`Connections`] implementation that turns a
+//! tool call into a [`Connection`] for the calling principal.
+//!
+//! ```no_run
+//! # async fn demo(client: salesforce_api::Client) -> Result<(), mcp_protocol::Error> {
+//! use crm_tools::{Connection, CrmConfig, CrmTools, SingleConnection};
+//! use mcp_protocol::McpServer;
+//!
+//! let connections = SingleConnection(Connection::new(client, "https://acme.my.salesforce.com"));
+//! let tools = CrmTools::new(connections, CrmConfig { read_only: true, ..CrmConfig::default() });
+//! let server = tools.register(McpServer::builder().name("sfmcp")).build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! The tools (see `docs/tools.md` for examples):
+//! - `searchLeads`: leads by picklists, text, owner, created period, revenue and size, sorted and
+//!   paged with an opaque cursor;
+//! - `getOpportunity`: one opportunity with account, owner, contact roles and recent activities;
+//! - `updateContact`: changes updateable Contact fields (checked against describe);
+//! - `createTask`: a Task whose `WhoId`/`WhatId` are chosen by the related ids' key prefixes;
+//! - `getAccountInsights`: an account with open opportunities, key contacts, open cases and
+//!   total and weighted pipeline, fetched concurrently;
+//! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
+//!   opportunities and cases.
+//!
+//! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
+//! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
+//! results whose message says what to fix ([`Error`]'s `Display`).
+
+mod config;
+mod connection;
+mod cursor;
+mod error;
+mod ids;
+mod output;
+mod period;
+mod tools;
+
+pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
+pub use connection::{Connection, Connections, SingleConnection};
+pub use error::Error;
+pub use tools::{CrmTools, TOOL_NAMES, WRITE_TOOL_NAMES};

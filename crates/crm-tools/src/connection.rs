@@ -1,0 +1,72 @@
+//! How tools reach Salesforce: the server implements [`Connections`] to hand each call a
+//! [`Connection`] (a client and its instance URL) for the calling principal and, optionally, one
+//! of their orgs. This crate never sees tokens or knows how they were obtained.
+
+use futures::future::BoxFuture;
+use mcp_protocol::ToolContext;
+use salesforce_api::Client;
+
+use crate::Error;
+
+/// One org connection for one call.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The client, already carrying the principal's access.
+    pub client: Client,
+    /// The org's instance URL without a trailing slash (`https://acme.my.salesforce.com`), used
+    /// for links such as `{instance}/lightning/r/Lead/00Q…/view`.
+    pub instance_url: String,
+}
+
+impl Connection {
+    /// A connection to the org at `instance_url` (a trailing `/` is dropped).
+    pub fn new(client: Client, instance_url: &str) -> Self {
+        Connection {
+            client,
+            instance_url: instance_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The record's Lightning Experience URL.
+    pub fn record_url(&self, object: &str, id: &str) -> String {
+        format!("{}/lightning/r/{object}/{id}/view", self.instance_url)
+    }
+}
+
+/// Supplies a [`Connection`] for the principal behind a tool call. The server implements it (from
+/// its authenticated request context and token store); tests use [`SingleConnection`].
+pub trait Connections: Send + Sync + 'static {
+    /// The connection for this call. `org` is the optional org name or id the model passed;
+    /// `None` means the principal's default org.
+    ///
+    /// Return [`Error::NotConnected`] (with `reauthorize: true` when only the user can fix it) or
+    /// [`Error::NotFound`] for an unknown org.
+    fn connect<'a>(
+        &'a self,
+        cx: &'a ToolContext,
+        org: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Connection, Error>>;
+}
+
+/// One fixed connection for every call (single-user deployments, stdio, tests). A call naming an
+/// `org` is refused, since there is only one.
+#[derive(Debug, Clone)]
+pub struct SingleConnection(pub Connection);
+
+impl Connections for SingleConnection {
+    fn connect<'a>(
+        &'a self,
+        _cx: &'a ToolContext,
+        org: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Connection, Error>> {
+        Box::pin(async move {
+            match org {
+                None => Ok(self.0.clone()),
+                Some(org) => Err(Error::NotFound(format!(
+                    "unknown org `{}`: this server has a single Salesforce connection; call the tool without `org`",
+                    org.chars().take(80).collect::<String>()
+                ))),
+            }
+        })
+    }
+}

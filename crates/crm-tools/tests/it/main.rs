@@ -1,0 +1,14 @@
+//! End-to-end tests of the CRM tools: an in-process MCP server whose tools talk over real HTTP
+//! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
+//! store directly.
+
+mod errors;
+mod http;
+mod injection;
+mod insights;
+mod listing;
+mod opportunity;
+mod search_fetch;
+mod search_leads;
+mod support;
+mod writes;
