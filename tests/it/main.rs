@@ -1,2 +1,10 @@
 //! Workspace end-to-end tests: real binaries and libraries talking over real sockets. One test
 //! binary for the whole workspace, so it links once.
+//!
+//! The server is run two ways: in-process through `server::start` (the exact composition the
+//! binary runs, so tests can reach the embedded sandbox), and as the real `sfmcp-server` binary
+//! for stdio and log capture (found next to this test binary in the target directory; built on
+//! demand with cargo when missing, since a test package cannot depend on another package's bin).
+
+mod server;
+mod support;

@@ -69,6 +69,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The embedded sandbox, when running the demo (tests reach its data and faults).
+    pub fn sandbox(&self) -> Option<&salesforce_sandbox::Sandbox> {
+        self.org.sandbox.as_ref().map(|s| s.sandbox())
+    }
+
     /// Graceful shutdown: stops accepting, lets in-flight calls finish within the grace
     /// period, then stops the embedded sandbox.
     pub async fn shutdown(mut self) {
