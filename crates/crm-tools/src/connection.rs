@@ -35,6 +35,9 @@ impl Connection {
 
 /// Supplies a [`Connection`] for the principal behind a tool call. The server implements it (from
 /// its authenticated request context and token store); tests use [`SingleConnection`].
+///
+/// The principal must be recoverable from `cx`: the server's transport puts the authenticated
+/// caller into the request context `mcp-protocol` hands to handlers.
 pub trait Connections: Send + Sync + 'static {
     /// The connection for this call. `org` is the optional org name or id the model passed;
     /// `None` means the principal's default org.
@@ -68,5 +71,27 @@ impl Connections for SingleConnection {
                 ))),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use salesforce_api::{Access, StaticAccess};
+
+    #[tokio::test]
+    async fn a_single_connection_serves_calls_without_an_org_only() {
+        let access = Access::new("https://acme.my.salesforce.com", "t".to_owned().into()).unwrap();
+        let client = Client::builder(StaticAccess::new(access)).build().unwrap();
+        let single = SingleConnection(Connection::new(client, "https://acme.my.salesforce.com/"));
+        let cx = ToolContext::detached();
+        let connection = single.connect(&cx, None).await.unwrap();
+        assert_eq!(
+            connection.record_url("Lead", "00Q000000000001AAA"),
+            "https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view"
+        );
+        let refused = single.connect(&cx, Some("other-org")).await.unwrap_err();
+        assert!(matches!(refused, Error::NotFound(_)), "{refused}");
+        assert!(refused.to_string().contains("without `org`"));
     }
 }
