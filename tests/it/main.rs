@@ -6,5 +6,10 @@
 //! for stdio and log capture (found next to this test binary in the target directory; built on
 //! demand with cargo when missing, since a test package cannot depend on another package's bin).
 
+mod auth_flow;
+mod auth_harness;
+mod auth_modes;
+mod auth_negative;
+mod auth_refresh;
 mod server;
 mod support;

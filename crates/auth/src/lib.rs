@@ -45,6 +45,7 @@ pub mod crypto;
 pub mod error;
 pub mod login;
 pub mod mcp_auth;
+pub mod modes;
 pub mod pkce;
 pub mod random;
 pub mod refresh;

@@ -69,27 +69,7 @@ impl BearerValidator {
 
     /// The bearer token of a request (header only; a query-string token is refused).
     pub fn extract_token<B>(&self, request: &Request<B>) -> Result<String, BearerRejection> {
-        if let Some(query) = request.uri().query()
-            && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "access_token")
-        {
-            return Err(BearerRejection::InvalidRequest(
-                "access tokens are accepted only in the Authorization header",
-            ));
-        }
-        let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
-        let Some(value) = values.next() else {
-            return Err(BearerRejection::Missing);
-        };
-        if values.next().is_some() {
-            return Err(BearerRejection::InvalidRequest(
-                "more than one Authorization header",
-            ));
-        }
-        bearer_token(value)
-            .map(str::to_owned)
-            .ok_or(BearerRejection::InvalidToken(
-                "malformed bearer credentials",
-            ))
+        extract_bearer(request)
     }
 
     /// Validates one token: ours, unexpired, for our audience, with the required scopes.
@@ -131,38 +111,98 @@ impl BearerValidator {
 
     /// The status and `WWW-Authenticate` value answering `rejection` (empty for 503).
     pub fn challenge(&self, rejection: BearerRejection) -> (StatusCode, String) {
-        let metadata = format!(
-            "resource_metadata=\"{}\"",
-            self.config.resource_metadata_url()
-        );
-        let scope = format!("scope=\"{}\"", self.config.required_scopes.join(" "));
-        match rejection {
-            BearerRejection::Missing => (
-                StatusCode::UNAUTHORIZED,
-                format!("Bearer {metadata}, {scope}"),
-            ),
-            BearerRejection::InvalidRequest(description) => (
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Bearer error=\"invalid_request\", error_description=\"{description}\", {metadata}"
-                ),
-            ),
-            BearerRejection::InvalidToken(description) => (
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "Bearer error=\"invalid_token\", error_description=\"{description}\", {metadata}, {scope}"
-                ),
-            ),
-            BearerRejection::InsufficientScope => (
-                StatusCode::FORBIDDEN,
-                format!("Bearer error=\"insufficient_scope\", {scope}, {metadata}"),
-            ),
-            BearerRejection::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
-        }
+        challenge_for(
+            rejection,
+            &self.config.resource_metadata_url(),
+            &self.config.required_scopes,
+        )
     }
 }
 
-fn bearer_token(value: &HeaderValue) -> Option<&str> {
+/// The bearer token of a request: the `Authorization` header only (exactly one); a token in the
+/// query string is refused (OAuth 2.1).
+pub fn extract_bearer<B>(request: &Request<B>) -> Result<String, BearerRejection> {
+    extract_bearer_allowing(request, b"")
+}
+
+/// Like [`extract_bearer`], also allowing the bytes in `extra` in the token. Salesforce access
+/// tokens (`00D…!AQ…`) carry a `!`, outside RFC 6750's `b64token`.
+pub(crate) fn extract_bearer_allowing<B>(
+    request: &Request<B>,
+    extra: &[u8],
+) -> Result<String, BearerRejection> {
+    if let Some(query) = request.uri().query()
+        && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "access_token")
+    {
+        return Err(BearerRejection::InvalidRequest(
+            "access tokens are accepted only in the Authorization header",
+        ));
+    }
+    let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(BearerRejection::Missing);
+    };
+    if values.next().is_some() {
+        return Err(BearerRejection::InvalidRequest(
+            "more than one Authorization header",
+        ));
+    }
+    bearer_token(value, extra)
+        .map(str::to_owned)
+        .ok_or(BearerRejection::InvalidToken(
+            "malformed bearer credentials",
+        ))
+}
+
+/// The status and `WWW-Authenticate` value answering `rejection` (empty for 503), pointing at
+/// `metadata_url` and naming `required_scopes`.
+pub fn challenge_for(
+    rejection: BearerRejection,
+    metadata_url: &str,
+    required_scopes: &[String],
+) -> (StatusCode, String) {
+    let metadata = format!("resource_metadata=\"{metadata_url}\"");
+    let scope = format!("scope=\"{}\"", required_scopes.join(" "));
+    match rejection {
+        BearerRejection::Missing => (
+            StatusCode::UNAUTHORIZED,
+            format!("Bearer {metadata}, {scope}"),
+        ),
+        BearerRejection::InvalidRequest(description) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Bearer error=\"invalid_request\", error_description=\"{description}\", {metadata}"
+            ),
+        ),
+        BearerRejection::InvalidToken(description) => (
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "Bearer error=\"invalid_token\", error_description=\"{description}\", {metadata}, {scope}"
+            ),
+        ),
+        BearerRejection::InsufficientScope => (
+            StatusCode::FORBIDDEN,
+            format!("Bearer error=\"insufficient_scope\", {scope}, {metadata}"),
+        ),
+        BearerRejection::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
+    }
+}
+
+/// A response of `status` with `challenge` (if any) in `WWW-Authenticate` and an empty body.
+pub(crate) fn refusal<ResBody: Default>(status: StatusCode, challenge: &str) -> Response<ResBody> {
+    let mut response = Response::new(ResBody::default());
+    *response.status_mut() = status;
+    if !challenge.is_empty()
+        && let Ok(value) = HeaderValue::from_str(challenge)
+    {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+fn bearer_token<'a>(value: &'a HeaderValue, extra: &[u8]) -> Option<&'a str> {
     let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim_start_matches(' ');
@@ -170,7 +210,9 @@ fn bearer_token(value: &HeaderValue) -> Option<&str> {
         && !token.is_empty()
         && token.len() <= MAX_TOKEN_LEN
         && token.trim_end_matches('=').bytes().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            c.is_ascii_alphanumeric()
+                || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+                || extra.contains(&c)
         });
     well_formed.then_some(token)
 }
@@ -239,16 +281,7 @@ where
                 }
                 Err(rejection) => {
                     let (status, challenge) = validator.challenge(rejection);
-                    let mut response = Response::new(ResBody::default());
-                    *response.status_mut() = status;
-                    if !challenge.is_empty()
-                        && let Ok(value) = HeaderValue::from_str(&challenge)
-                    {
-                        response
-                            .headers_mut()
-                            .insert(header::WWW_AUTHENTICATE, value);
-                    }
-                    Ok(response)
+                    Ok(refusal(status, &challenge))
                 }
             }
         })
