@@ -95,6 +95,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let mut http_config = HttpConfig::default();
     if settings.any_host {
         http_config.allowed_hosts = None;
+    } else if let (Some(hosts), Some(public)) =
+        (http_config.allowed_hosts.as_mut(), &settings.public_url)
+    {
+        // A tunnel or proxy forwards to loopback with the public name in `Host`.
+        hosts.push(public_host(public).to_owned());
     }
     if !settings.allowed_origins.is_empty() {
         http_config.allowed_origins = Some(settings.allowed_origins.clone());
@@ -149,6 +154,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     })
 }
 
+/// The host name of a public base URL (`https://mcp.example.com:8443/x` → `mcp.example.com`).
+fn public_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    if authority.starts_with('[') {
+        return authority.split_inclusive(']').next().unwrap_or(authority);
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
 /// Serves MCP over stdin/stdout until stdin closes.
 pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
     let mut org = salesforce::connect(&settings).await?;
@@ -177,4 +192,19 @@ pub fn banner(public_url: &str, sandbox_url: Option<&str>) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_host;
+
+    #[test]
+    fn the_public_host_is_the_url_host_without_port() {
+        assert_eq!(public_host("https://mcp.example.com"), "mcp.example.com");
+        assert_eq!(
+            public_host("https://abc.ngrok.app:8443/base"),
+            "abc.ngrok.app"
+        );
+        assert_eq!(public_host("http://[::1]:3000"), "[::1]");
+    }
 }
