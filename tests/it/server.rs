@@ -17,6 +17,9 @@ async fn the_embedded_demo_answers_the_sdk_in_both_eras_and_reports_metrics() {
         token: running.sandbox().unwrap().issue_access_token(),
     };
     let account = facts.account_pipeline().await;
+    // The demo data must make the example question non-trivial.
+    assert!(!facts.hot_healthcare_leads_this_week().await.is_empty());
+    assert!(account.3 > 0 && account.1 > 0.0);
     let http = reqwest::Client::new();
     for (path, body) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
         let response = http.get(format!("{base}{path}")).send().await.unwrap();
@@ -156,4 +159,19 @@ async fn graceful_shutdown_finishes_an_in_flight_tool_call() {
 
 fn running_addr_closed(url: &str) -> &str {
     url.trim_start_matches("http://").trim_end_matches("/mcp")
+}
+
+#[tokio::test]
+async fn a_bad_configuration_stops_the_binary_with_one_line_and_exit_code_2() {
+    let out = tokio::process::Command::new(server_binary())
+        .args(["--listen", "0.0.0.0:0"])
+        .env_remove("SFMCP_FORCE_INSECURE_NONE")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("non-loopback"), "{stderr}");
+    assert!(out.stdout.is_empty());
 }
