@@ -67,22 +67,26 @@ pub async fn run_sdk(mode: &str, account_id: &str, target: &[String]) -> SdkRun 
     }
 }
 
-/// The `sfmcp-server` binary of this build.
+/// The `sfmcp-server` binary of this build, brought up to date with cargo (a no-op when fresh)
+/// so the test never runs a stale binary.
 pub fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let bin = profile_dir.join("sfmcp-server");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "server", "--bin", "sfmcp-server"])
-            .current_dir(workspace_root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "building sfmcp-server failed");
-    }
-    assert!(bin.exists(), "{} not found after building", bin.display());
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "-q", "-p", "server", "--bin", "sfmcp-server"])
+                .current_dir(workspace_root())
+                .status()
+                .unwrap();
+            assert!(status.success(), "building sfmcp-server failed");
+            let bin = profile_dir.join("sfmcp-server");
+            assert!(bin.exists(), "{} not found after building", bin.display());
+            bin
+        })
+        .clone()
 }
 
 /// Settings as the binary would parse them from `args` (no environment consulted beyond clap's).
