@@ -175,3 +175,41 @@ async fn a_bad_configuration_stops_the_binary_with_one_line_and_exit_code_2() {
     assert!(stderr.contains("non-loopback"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_rate_is_told_when_to_retry() {
+    let running = server::start(settings(&["--rate-limit", "1"]))
+        .await
+        .unwrap();
+    let url = format!("http://{}/mcp", running.local_addr);
+    let http = reqwest::Client::new();
+    let mut refused = None;
+    // A burst of 2 is allowed per second; twenty back-to-back requests must exceed it.
+    for _ in 0..20 {
+        let response = http.get(&url).send().await.unwrap();
+        if response.status() == 429 {
+            refused = Some(response);
+            break;
+        }
+    }
+    let refused = refused.expect("no request was rate limited");
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    let metrics = http
+        .get(format!("http://{}/metrics", running.local_addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sfmcp_http_requests_total{route=\"/mcp\",status=\"429\"}"),
+        "{metrics}"
+    );
+    running.shutdown().await;
+}
