@@ -8,6 +8,7 @@
 
 mod auth_flow;
 mod auth_harness;
+mod auth_loopback;
 mod auth_modes;
 mod auth_negative;
 mod auth_refresh;

@@ -6,7 +6,11 @@
 //! The MCP client's token is never sent to Salesforce: the two token worlds only meet in the
 //! server, which looks up the caller's Salesforce connection by principal.
 //!
-//! How the server composes it:
+//! Besides this broker mode, [`modes::direct`] accepts Salesforce access tokens (validated at
+//! `userinfo`, cached by SHA-256) and [`modes::none`] serves one pre-configured connection on
+//! loopback only; [`loopback`] is the command-line login.
+//!
+//! How the server composes the broker mode:
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -44,6 +48,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod login;
+pub mod loopback;
 pub mod mcp_auth;
 pub mod modes;
 pub mod pkce;

@@ -6,6 +6,7 @@
 
 pub mod authorize;
 pub mod bearer;
+pub mod client_metadata;
 pub mod grants;
 pub mod metadata;
 pub mod registration;
