@@ -3,8 +3,9 @@
 //!
 //! The server is run two ways: in-process through `server::start` (the exact composition the
 //! binary runs, so tests can reach the embedded sandbox), and as the real `sfmcp-server` binary
-//! for stdio and log capture (found next to this test binary in the target directory; built on
-//! demand with cargo when missing, since a test package cannot depend on another package's bin).
+//! for stdio and log capture (next to this test binary in the target directory, brought up to
+//! date with `cargo build -p server` first, since a test package cannot depend on another
+//! package's binary).
 
 mod auth_flow;
 mod auth_harness;
