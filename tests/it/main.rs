@@ -1,5 +1,11 @@
 //! Workspace end-to-end tests: real binaries and libraries talking over real sockets. One test
 //! binary for the whole workspace, so it links once.
+//!
+//! The server is run two ways: in-process through `server::start` (the exact composition the
+//! binary runs, so tests can reach the embedded sandbox), and as the real `sfmcp-server` binary
+//! for stdio and log capture (next to this test binary in the target directory, brought up to
+//! date with `cargo build -p server` first, since a test package cannot depend on another
+//! package's binary).
 
 mod auth_flow;
 mod auth_harness;
@@ -7,3 +13,5 @@ mod auth_loopback;
 mod auth_modes;
 mod auth_negative;
 mod auth_refresh;
+mod server;
+mod support;

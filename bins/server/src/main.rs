@@ -1,11 +1,81 @@
-//! `sfmcp-server`: the MCP server. It only composes library crates through tower layers; no
-//! business logic lives here.
+//! `sfmcp-server`: the MCP server. It parses the configuration, sets up JSON logs on stderr and
+//! runs the composition in the `server` library; no business logic lives here.
 
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
-fn main() -> anyhow::Result<()> {
-    println!(
-        "sfmcp-server: not built yet (see issue \"server\"); run `cargo xtask ci` for the tests."
-    );
-    Ok(())
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use server::Args;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let settings = match Args::parse().settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("sfmcp-server: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("sfmcp-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        if settings.stdio {
+            return server::run_stdio(settings).await;
+        }
+        let running = server::start(settings).await?;
+        tracing::info!(
+            addr = %running.local_addr,
+            startup_ms = started.elapsed().as_millis() as u64,
+            dataset_ms = running.dataset_millis.map(|m| m as u64),
+            "listening"
+        );
+        println!("{}", running.banner);
+        shutdown_signal().await;
+        running.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sfmcp-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

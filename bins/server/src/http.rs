@@ -1,0 +1,296 @@
+//! The HTTP side: routing (`/mcp`, `/healthz`, `/readyz`, `/metrics`), the per-client rate
+//! limit, the tower-http layer stack, and the hyper accept loop with graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use mcp_protocol::McpHttpService;
+use salesforce_api::Client;
+use tokio::net::TcpListener;
+use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::metrics::{Metrics, SalesforceGauges};
+
+type BoxBody = UnsyncBoxBody<Bytes, Infallible>;
+
+/// The peer address of a connection, put in each request's extensions by the accept loop.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+/// What the routes share.
+pub struct AppState {
+    /// The MCP endpoint.
+    pub mcp: McpHttpService,
+    /// The Salesforce client (readiness, gauges).
+    pub client: Client,
+    /// Request metrics.
+    pub metrics: Metrics,
+    /// Token refresh counter of the connection.
+    pub token_refreshes: Arc<std::sync::atomic::AtomicU64>,
+    /// Per-client limiter on `/mcp`.
+    pub limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AppState {
+    /// The limiter for `per_second` requests per client (burst twice that).
+    pub fn limiter(per_second: u32) -> DefaultKeyedRateLimiter<IpAddr> {
+        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+    }
+}
+
+/// The router: a tower service over any request body.
+#[derive(Clone)]
+pub struct App(pub Arc<AppState>);
+
+fn text(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<BoxBody> {
+    let mut response = Response::new(Full::new(body.into()).boxed_unsync());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+impl<B> Service<Request<B>> for App
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<BoxBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<BoxBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let started = Instant::now();
+            let (route, response) = route(&state, req).await;
+            state
+                .metrics
+                .record(route, response.status().as_u16(), started.elapsed());
+            Ok(response)
+        })
+    }
+}
+
+async fn route<B>(state: &AppState, req: Request<B>) -> (&'static str, Response<BoxBody>)
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    match req.uri().path() {
+        "/mcp" => {
+            // Principal = client address in `none` mode (there is no other identity).
+            let key = req
+                .extensions()
+                .get::<Peer>()
+                .map(|p| p.0.ip())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            if let Err(not_until) = state.limiter.check_key(&key) {
+                state.metrics.record_rate_limited();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                let mut response = text(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "text/plain",
+                    "too many requests; retry later\n",
+                );
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+                return ("/mcp", response);
+            }
+            let response = match state.mcp.clone().oneshot(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            ("/mcp", response)
+        }
+        "/healthz" if method == Method::GET => {
+            ("/healthz", text(StatusCode::OK, "text/plain", "ok\n"))
+        }
+        "/readyz" if method == Method::GET => {
+            // Salesforce reachable (through the breaker, with the current token).
+            let check = tokio::time::timeout(Duration::from_secs(5), state.client.limits()).await;
+            let response = match check {
+                Ok(Ok(_)) => text(StatusCode::OK, "text/plain", "ready\n"),
+                Ok(Err(e)) => text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    format!("salesforce: {e}\n"),
+                ),
+                Err(_) => text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    "salesforce: no answer within 5 s\n",
+                ),
+            };
+            ("/readyz", response)
+        }
+        "/metrics" if method == Method::GET => {
+            let gauges = SalesforceGauges {
+                usage: state.client.usage(),
+                breaker: state.client.breaker_state(),
+                token_refreshes: state.token_refreshes.load(Ordering::Relaxed),
+            };
+            (
+                "/metrics",
+                text(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4",
+                    state.metrics.render(&gauges),
+                ),
+            )
+        }
+        "/healthz" | "/readyz" | "/metrics" => (
+            "other",
+            text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "use GET\n"),
+        ),
+        _ => (
+            "other",
+            text(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+        ),
+    }
+}
+
+/// Layer settings.
+#[derive(Debug, Clone)]
+pub struct Layers {
+    /// Time to the response head.
+    pub request_timeout: Duration,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Browser origins allowed by CORS (empty: no CORS layer).
+    pub allowed_origins: Vec<String>,
+}
+
+/// Serves `app` behind the layer stack on `listener` until `shutdown` resolves; then stops
+/// accepting, ends GET/SSE streams (`close_streams`), and gives in-flight calls `grace` to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    layers: Layers,
+    grace: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let sensitive: Arc<[HeaderName]> = Arc::new([
+        header::AUTHORIZATION,
+        header::COOKIE,
+        HeaderName::from_static("mcp-session-id"),
+    ]);
+    // With no configured origin the layer allows none: browsers get no CORS grant.
+    let cors = {
+        let origins: Vec<HeaderValue> = layers
+            .allowed_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static("mcp-session-id"),
+                HeaderName::from_static("mcp-protocol-version"),
+                HeaderName::from_static("mcp-method"),
+                HeaderName::from_static("mcp-name"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([HeaderName::from_static("mcp-session-id")])
+    };
+    let mcp = app.0.mcp.clone();
+    let service = ServiceBuilder::new()
+        .layer(CatchPanicLayer::new())
+        .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(RequestBodyLimitLayer::new(layers.max_body_bytes))
+        .layer(cors)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            layers.request_timeout,
+        ))
+        .service(app);
+
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let per_connection = service.clone().map_request(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(Peer(peer));
+                    req
+                });
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(per_connection))
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; finishing in-flight calls");
+    // Long-lived GET streams are not calls: end them so only real work holds the shutdown.
+    mcp.close_streams();
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "in-flight calls did not finish in time"
+        );
+    }
+}

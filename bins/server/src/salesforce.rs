@@ -1,0 +1,206 @@
+//! The server's one Salesforce connection (`none` auth): the embedded demo sandbox, a static
+//! token, or an app's client-credentials flow, as a `salesforce_api::Client` with shared
+//! usage tracking and circuit breaker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use auth::salesforce::{LoginHost, SalesforceOAuthClient, SalesforceOAuthConfig};
+use auth::secret::ClientSecret;
+use futures::future::BoxFuture;
+use salesforce_api::{
+    Access, AccessProvider, ApiUsage, BreakerConfig, CircuitBreaker, Client, StaticAccess,
+};
+use salesforce_sandbox::{DatasetSize, RunningSandbox, Sandbox};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use crate::config::{SalesforceSource, Settings};
+
+/// Seed of the embedded demo dataset: the same records on every start.
+pub const DEMO_SEED: u64 = 1;
+
+/// A connected org.
+pub struct Org {
+    /// The client every tool call uses.
+    pub client: Client,
+    /// Instance URL.
+    pub instance_url: String,
+    /// The embedded sandbox, when running the demo.
+    pub sandbox: Option<RunningSandbox>,
+    /// Successful token fetches after the first (client credentials).
+    pub token_refreshes: Arc<AtomicU64>,
+    /// How long generating the demo dataset took.
+    pub dataset_millis: Option<u128>,
+}
+
+/// Connects as configured; for [`SalesforceSource::Embedded`], starts the sandbox first.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Org> {
+    let token_refreshes = Arc::new(AtomicU64::new(0));
+    let (access, instance_url, sandbox, dataset_millis): (Arc<dyn AccessProvider>, _, _, _) =
+        match &settings.salesforce {
+            SalesforceSource::Embedded => {
+                let started = Instant::now();
+                let sandbox = tokio::task::spawn_blocking(|| {
+                    Sandbox::builder()
+                        .dataset(DatasetSize::Demo, DEMO_SEED)
+                        .auto_approve(true)
+                        .build()
+                })
+                .await
+                .context("dataset generation stopped")?
+                .context("building the embedded sandbox")?;
+                let dataset_millis = started.elapsed().as_millis();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .context("binding the embedded sandbox")?;
+                let running = sandbox.serve(listener).context("serving the sandbox")?;
+                let base = running.base_url();
+                let access = ClientCredentialsAccess::new(
+                    &base,
+                    salesforce_sandbox::oauth::DEMO_CLIENT_ID,
+                    SecretString::from(salesforce_sandbox::oauth::DEMO_CLIENT_SECRET),
+                    token_refreshes.clone(),
+                )?;
+                (
+                    Arc::new(access) as Arc<dyn AccessProvider>,
+                    base,
+                    Some(running),
+                    Some(dataset_millis),
+                )
+            }
+            SalesforceSource::Static {
+                instance_url,
+                access_token,
+            } => {
+                let access = Access::new(instance_url, access_token.clone())
+                    .context("SALESFORCE_INSTANCE_URL")?;
+                (
+                    StaticAccess::new(access) as Arc<dyn AccessProvider>,
+                    instance_url.clone(),
+                    None,
+                    None,
+                )
+            }
+            SalesforceSource::ClientCredentials {
+                login_url,
+                client_id,
+                client_secret,
+            } => {
+                let access = ClientCredentialsAccess::new(
+                    login_url,
+                    client_id,
+                    client_secret.clone(),
+                    token_refreshes.clone(),
+                )?;
+                // The instance URL comes with the first token.
+                let first = access.current().await.context("client-credentials login")?;
+                let instance_url = first
+                    .instance_url()
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned();
+                (
+                    Arc::new(access) as Arc<dyn AccessProvider>,
+                    instance_url,
+                    None,
+                    None,
+                )
+            }
+        };
+    let mut builder = Client::builder(access)
+        .usage(Arc::new(ApiUsage::new(0.9)))
+        .circuit_breaker(Arc::new(CircuitBreaker::new(BreakerConfig::default())));
+    if let Some(version) = &settings.api_version {
+        builder = builder.api_version(version.clone());
+    }
+    let client = builder.build().context("building the Salesforce client")?;
+    Ok(Org {
+        client,
+        instance_url,
+        sandbox,
+        token_refreshes,
+        dataset_millis,
+    })
+}
+
+/// Access through the client-credentials flow: fetched on first use, fetched again (once for
+/// all waiting callers) when Salesforce refuses the current token.
+pub struct ClientCredentialsAccess {
+    oauth: SalesforceOAuthClient,
+    current: Mutex<Option<Access>>,
+    refreshes: Arc<AtomicU64>,
+}
+
+impl ClientCredentialsAccess {
+    /// Access for the app `client_id` at `login_url`.
+    pub fn new(
+        login_url: &str,
+        client_id: &str,
+        client_secret: SecretString,
+        refreshes: Arc<AtomicU64>,
+    ) -> anyhow::Result<Self> {
+        let login_host = LoginHost::parse(login_url).context("SALESFORCE_LOGIN_URL")?;
+        // The callback is never used by this flow, but the configuration requires one.
+        let unused_callback = login_host.url().join("/services/oauth2/success")?;
+        let mut config = SalesforceOAuthConfig::new(client_id, unused_callback);
+        config.login_host = login_host;
+        config.client_secret = Some(ClientSecret::new(client_secret.expose_secret()));
+        config.scopes = vec!["api".into()];
+        Ok(ClientCredentialsAccess {
+            oauth: SalesforceOAuthClient::new(config)?,
+            current: Mutex::new(None),
+            refreshes,
+        })
+    }
+
+    async fn fetch(&self) -> Result<Access, salesforce_api::Error> {
+        let tokens =
+            self.oauth
+                .client_credentials()
+                .await
+                .map_err(|e| salesforce_api::Error::Access {
+                    reason: format!("client-credentials login failed: {e}"),
+                    reauthorize: false,
+                })?;
+        Access::new(
+            &tokens.instance_url,
+            SecretString::from(tokens.access_token.secret()),
+        )
+    }
+}
+
+impl AccessProvider for ClientCredentialsAccess {
+    fn current(&self) -> BoxFuture<'_, Result<Access, salesforce_api::Error>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            if let Some(access) = current.as_ref() {
+                return Ok(access.clone());
+            }
+            let access = self.fetch().await?;
+            *current = Some(access.clone());
+            Ok(access)
+        })
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        rejected: &'a Access,
+    ) -> BoxFuture<'a, Result<Access, salesforce_api::Error>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            if let Some(access) = current.as_ref()
+                && !access.same_token(rejected)
+            {
+                // Another caller already refreshed.
+                return Ok(access.clone());
+            }
+            let access = self.fetch().await?;
+            self.refreshes.fetch_add(1, Ordering::Relaxed);
+            *current = Some(access.clone());
+            Ok(access)
+        })
+    }
+}
