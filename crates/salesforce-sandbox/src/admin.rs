@@ -12,6 +12,7 @@
 //! | `GET limits`, `POST limits {"max":N}`, `POST limits/exhaust`, `POST limits/reset` | daily API quota |
 //! | `GET clock`, `POST clock {"set":"2026-01-01T00:00:00Z","advanceSeconds":N,"resume":true}` | clock control |
 //! | `GET log`, `DELETE log` | the last 1,000 requests (method, path, status; no query strings) |
+//! | `… outbound/…` | outbound rules, queue, flush, delivered (see `outbound::admin`) |
 
 use chrono::TimeDelta;
 use http::{Method, StatusCode};
@@ -77,6 +78,7 @@ pub(crate) fn handle(
             state.usage.reset(state.clock.now());
             state.faults.set(FaultConfig::default());
             state.log.clear();
+            state.outbound.clear_queue();
             Ok(counts(state))
         }
         (Method::POST, "dataset") => parse::<DatasetRequest>(body).and_then(|r| {
@@ -140,6 +142,15 @@ pub(crate) fn handle(
         (Method::DELETE, "log") => {
             state.log.clear();
             Ok(Reply::empty(StatusCode::NO_CONTENT))
+        }
+        (_, outbound) if outbound.starts_with("outbound/") => {
+            let tail = outbound.trim_start_matches("outbound/");
+            crate::outbound::admin::handle(state, method, tail, body).ok_or_else(|| {
+                error(
+                    StatusCode::NOT_FOUND,
+                    format!("no admin endpoint {method} /__sandbox/{outbound}"),
+                )
+            })
         }
         _ => Err(error(
             StatusCode::NOT_FOUND,

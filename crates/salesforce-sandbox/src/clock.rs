@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::watch;
 
 #[derive(Debug, Clone, Copy)]
 struct ClockState {
@@ -16,6 +17,8 @@ struct ClockState {
 #[derive(Debug)]
 pub struct Clock {
     state: Mutex<ClockState>,
+    /// Bumped whenever the clock is set, advanced or resumed (wakes timers on sandbox time).
+    changes: watch::Sender<u64>,
 }
 
 fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -30,6 +33,7 @@ impl Clock {
                 frozen: None,
                 offset: TimeDelta::zero(),
             }),
+            changes: watch::Sender::new(0),
         }
     }
 
@@ -40,6 +44,7 @@ impl Clock {
                 frozen: Some(at),
                 offset: TimeDelta::zero(),
             }),
+            changes: watch::Sender::new(0),
         }
     }
 
@@ -59,12 +64,16 @@ impl Clock {
         let mut state = self.lock();
         state.frozen = Some(at);
         state.offset = TimeDelta::zero();
+        drop(state);
+        self.changed();
     }
 
     /// Moves the clock forward (or back, with a negative delta).
     pub fn advance(&self, by: TimeDelta) {
         let mut state = self.lock();
         state.offset += by;
+        drop(state);
+        self.changed();
     }
 
     /// Lets a frozen clock run again from where it stands.
@@ -73,6 +82,18 @@ impl Clock {
         let mut state = self.lock();
         state.frozen = None;
         state.offset = now - Utc::now();
+        drop(state);
+        self.changed();
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees a change whenever the clock is set, advanced or resumed (not as
+    /// real time passes).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Whether the clock is frozen.

@@ -19,6 +19,9 @@ pub enum Error {
     /// A dataset name was not recognised.
     #[error("unknown dataset size `{0}` (expected tiny, demo or large)")]
     UnknownDataset(String),
+    /// An outbound-message rule was refused.
+    #[error("invalid outbound rule: {0}")]
+    OutboundRule(String),
 }
 
 /// A Salesforce error response: an HTTP status and the JSON array body

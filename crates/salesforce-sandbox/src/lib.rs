@@ -8,7 +8,8 @@
 //! transactions), [`dataset`] (seeded generator), [`server`] (builder, accept loop, routing),
 //! `rest` (sObjects, query, collections, composite, limits, flows), [`soql_engine`] (SOQL
 //! evaluation and query locators), [`oauth`] (authorize, token,
-//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`].
+//! revoke, userinfo, introspect), `admin` (`/__sandbox/`), [`clock`], [`faults`], [`limits`],
+//! [`outbound`] (outbound-message rules and SOAP delivery with retries).
 
 mod admin;
 pub mod clock;
@@ -18,6 +19,7 @@ pub mod faults;
 mod http;
 pub mod limits;
 pub mod oauth;
+pub mod outbound;
 pub mod request_log;
 mod rest;
 pub mod schema;
@@ -29,4 +31,5 @@ pub mod value;
 pub use clock::Clock;
 pub use dataset::DatasetSize;
 pub use error::{ApiFailure, Error};
+pub use outbound::{OutboundRule, demo_outbound_rules};
 pub use server::{RunningSandbox, Sandbox, SandboxBuilder};

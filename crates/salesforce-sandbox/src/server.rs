@@ -49,6 +49,7 @@ pub struct State {
     pub(crate) log: RequestLog,
     pub(crate) tokens: TokenStore,
     pub(crate) locators: crate::soql_engine::QueryLocators,
+    pub(crate) outbound: Arc<crate::outbound::Outbound>,
     oauth: RwLock<OAuthConfig>,
     base_url: RwLock<String>,
     max_body_bytes: usize,
@@ -108,6 +109,7 @@ pub struct SandboxBuilder {
     extension: Option<SchemaExtension>,
     max_body_bytes: usize,
     progress: Option<Box<dyn FnMut(dataset::Progress) + Send>>,
+    outbound_rules: Vec<crate::outbound::OutboundRule>,
 }
 
 impl SandboxBuilder {
@@ -173,6 +175,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Adds outbound-message rules (see [`crate::outbound`]); checked by [`Self::build`].
+    pub fn outbound_rules(
+        mut self,
+        rules: impl IntoIterator<Item = crate::outbound::OutboundRule>,
+    ) -> Self {
+        self.outbound_rules.extend(rules);
+        self
+    }
+
     /// Builds the org (generating the dataset, which can take seconds for `large`).
     pub fn build(self) -> Result<Sandbox, Error> {
         let clock = Arc::new(self.clock.unwrap_or_default());
@@ -192,6 +203,13 @@ impl SandboxBuilder {
             });
         }
         let org_id = store.read().org_id();
+        let outbound = Arc::new(crate::outbound::Outbound::new());
+        for rule in &self.outbound_rules {
+            outbound
+                .add_rule(&store.read(), rule)
+                .map_err(Error::OutboundRule)?;
+        }
+        store.set_observer(outbound.clone());
         Ok(Sandbox {
             state: Arc::new(State {
                 store,
@@ -201,6 +219,7 @@ impl SandboxBuilder {
                 log: RequestLog::default(),
                 tokens: TokenStore::new(org_id),
                 locators: crate::soql_engine::QueryLocators::default(),
+                outbound,
                 oauth: RwLock::new(self.oauth),
                 base_url: RwLock::new(String::new()),
                 max_body_bytes: self.max_body_bytes,
@@ -223,6 +242,7 @@ pub struct RunningSandbox {
     local_addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    delivery: JoinHandle<()>,
 }
 
 impl RunningSandbox {
@@ -246,6 +266,7 @@ impl RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.delivery.abort();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -257,6 +278,7 @@ impl Drop for RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.delivery.abort();
     }
 }
 
@@ -285,6 +307,7 @@ impl Sandbox {
             extension: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             progress: None,
+            outbound_rules: Vec::new(),
         }
     }
 
@@ -296,6 +319,10 @@ impl Sandbox {
             .build()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         sandbox.serve(listener)
+    }
+
+    pub(crate) fn state(&self) -> &Arc<State> {
+        &self.state
     }
 
     /// The controllable clock.
@@ -330,11 +357,13 @@ impl Sandbox {
             .unwrap_or_else(|e| e.into_inner()) = format!("http://{local_addr}");
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(accept_loop(self.state.clone(), listener, rx));
+        let delivery = tokio::spawn(crate::outbound::delivery::run(self.state.clone()));
         Ok(RunningSandbox {
             sandbox: self,
             local_addr,
             shutdown: Some(tx),
             task: Some(task),
+            delivery,
         })
     }
 }
@@ -423,6 +452,11 @@ async fn handle(
         }
         Err(_) => return Err(Dropped),
     };
+    // The one admin call that waits on network I/O.
+    if parts.method == Method::POST && path == "/__sandbox/outbound/flush" {
+        let reply = crate::outbound::admin::flush(&state).await;
+        return Ok(finish(&state, &parts.method, &path, reply));
+    }
     let reply = route(&state, &parts.method, &path, &query, &body, &parts.headers);
     Ok(finish(&state, &parts.method, &path, reply))
 }

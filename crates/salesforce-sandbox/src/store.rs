@@ -7,12 +7,13 @@
 //! ([`Table::lookup`]); [`OrgData::resolve`] follows a lookup id to its parent record and
 //! [`OrgData::children`] lists a parent's child rows.
 
+pub mod changes;
 pub mod convert;
 pub(crate) mod derive;
 pub mod record;
 pub mod table;
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
@@ -21,6 +22,7 @@ use salesforce_core::wire::{ApiError, error_code};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json};
 
+pub use changes::{Change, CommitObserver};
 pub use record::Record;
 pub use table::{RowIdx, Table};
 
@@ -47,6 +49,8 @@ pub struct OrgData {
     next_case_number: u64,
     org_id: RecordId,
     users: OrgUsers,
+    /// Told about every committed [`Txn`] (outbound messages); survives resets.
+    observer: Option<Arc<dyn CommitObserver>>,
 }
 
 /// The org's data behind one lock.
@@ -73,6 +77,7 @@ impl OrgData {
                 admin: make_id("005", 1),
                 integration: make_id("005", 2),
             },
+            observer: None,
         };
         data.seed_org(now);
         data
@@ -388,22 +393,43 @@ impl Store {
     pub fn reset(&self, now: DateTime<Utc>) {
         let mut data = self.write();
         let schema = data.schema.clone();
+        let observer = data.observer.take();
         *data = OrgData::new(schema, now);
+        data.observer = observer;
+    }
+
+    /// Registers the one observer told about committed transactions (replacing any other).
+    pub fn set_observer(&self, observer: Arc<dyn CommitObserver>) {
+        self.write().observer = Some(observer);
     }
 }
 
 enum Undo {
-    Insert(ObjectIdx),
+    Insert(ObjectIdx, RowIdx),
     Replace(ObjectIdx, RowIdx, Box<Record>),
 }
 
 /// A unit of writes over the org with an undo log: every change can be rolled back to a
-/// savepoint. Dropping it keeps the changes.
+/// savepoint. Dropping it keeps (commits) the changes and tells the store's
+/// [`CommitObserver`] what survived.
 pub struct Txn<'a> {
     data: &'a mut OrgData,
     undo: Vec<Undo>,
     now: DateTime<Utc>,
     user: RecordId,
+}
+
+impl Drop for Txn<'_> {
+    fn drop(&mut self) {
+        // The undo log holds exactly the changes that survived every rollback.
+        if let Some(observer) = self.data.observer.clone()
+            && !self.undo.is_empty()
+            && observer.is_active()
+        {
+            let changes = changes::committed(self.data, &self.undo);
+            observer.committed(self.data, changes, self.user, self.now);
+        }
+    }
 }
 
 fn resolve_object<'d>(
@@ -461,7 +487,7 @@ impl<'a> Txn<'a> {
     pub fn rollback_to(&mut self, savepoint: usize) {
         while self.undo.len() > savepoint {
             match self.undo.pop() {
-                Some(Undo::Insert(obj)) => {
+                Some(Undo::Insert(obj, _)) => {
                     if let Some(t) = self.data.tables.get_mut(obj) {
                         t.pop();
                     }
@@ -671,8 +697,8 @@ impl<'a> Txn<'a> {
         self.data
             .stamp_new(&plan, &mut record, self.user, self.now, &explicit_fn);
         if let Some(table) = self.data.tables.get_mut(obj) {
-            table.push(record);
-            self.undo.push(Undo::Insert(obj));
+            let row = table.push(record);
+            self.undo.push(Undo::Insert(obj, row));
         }
         Ok(id)
     }

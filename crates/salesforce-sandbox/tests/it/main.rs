@@ -5,6 +5,7 @@ mod crud;
 mod describe;
 mod limits;
 mod oauth;
+mod outbound;
 mod query;
 mod soql_engine;
 mod support;
