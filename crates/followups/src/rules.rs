@@ -165,10 +165,7 @@ impl Condition {
     pub fn holds(&self, event: &Event) -> bool {
         let value = field_text(event, &self.field);
         self.equals.as_ref().is_none_or(|e| *e == value)
-            && self
-                .one_of
-                .as_ref()
-                .is_none_or(|set| set.contains(&value))
+            && self.one_of.as_ref().is_none_or(|set| set.contains(&value))
             && self.present.is_none_or(|p| p != value.is_empty())
     }
 }
