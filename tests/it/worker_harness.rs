@@ -1,11 +1,10 @@
-//! Helpers for the worker's end-to-end tests: the real `sfmcp-worker` process (built on
-//! demand next to this test binary, because SIGKILL needs a real process), SOAP messages built
+//! Helpers for the worker's end-to-end tests: a real worker process (this test binary
+//! re-executed as the worker, because SIGKILL needs a real process), SOAP messages built
 //! like Salesforce's, a sandbox org with the Task key field, and Redis stream inspection.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use salesforce_api::{Access, Client, StaticAccess};
@@ -28,26 +27,29 @@ pub const LEAD_RULES: &str = r#"{
   }]
 }"#;
 
-/// `target/<profile>/sfmcp-worker`, built once per test process with the cargo that built
-/// the tests (a no-op when it is up to date).
-pub fn worker_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test binary path");
-            // target/<profile>/deps/it-<hash>
-            let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
-            let target_dir = profile_dir.parent().expect("target dir");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-q", "-p", "worker", "--bin", "sfmcp-worker"])
-                .env("CARGO_TARGET_DIR", target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "building sfmcp-worker failed");
-            profile_dir.join("sfmcp-worker")
-        })
-        .clone()
+/// The environment variable that turns this test binary into a worker process.
+const AS_WORKER: &str = "SFMCP_TEST_AS_WORKER";
+
+/// The worker process's entry point: the test binary re-executed with [`AS_WORKER`] set runs
+/// the same composition as `sfmcp-worker`'s `main` (`worker::run` with the configuration from
+/// the environment) until it is killed. A real process, so that SIGKILL means SIGKILL, built
+/// with the tests instead of by a `cargo build` inside a test (which would wait on other
+/// builds' locks). Run as an ordinary test, it returns at once.
+#[test]
+fn worker_process_entry() {
+    if std::env::var_os(AS_WORKER).is_none() {
+        return;
+    }
+    let config = <worker::Config as clap::Parser>::parse_from(["sfmcp-worker"]);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("listen");
+        worker::run(config, listener, tokio_util::sync::CancellationToken::new())
+            .await
+            .expect("worker");
+    });
 }
 
 /// A free loopback port (bound then released).
@@ -74,9 +76,16 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Starts the binary on `addr` with `env` (plus quiet logs) and waits for `/healthz`.
     pub async fn start(addr: SocketAddr, env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(worker_binary());
+        let exe = std::env::current_exe().expect("test binary path");
+        let mut command = Command::new(exe);
         command
+            .args([
+                "--exact",
+                "worker_harness::worker_process_entry",
+                "--nocapture",
+            ])
             .env_clear()
+            .env(AS_WORKER, "1")
             .env("SFMCP_WORKER_LISTEN", addr.to_string())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
