@@ -183,3 +183,53 @@ pub async fn run(
     tracing::info!("sfmcp-worker stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["sfmcp-worker", "--allowed-orgs", "00Do0000000e0vQEAQ"];
+        all.extend_from_slice(args);
+        Config::try_parse_from(all).unwrap()
+    }
+
+    fn error(args: &[&str]) -> String {
+        format!("{:#}", check(&config(args)).unwrap_err())
+    }
+
+    #[test]
+    fn configuration_problems_are_named() {
+        assert!(check(&config(&[])).is_ok());
+        assert!(error(&["--salesforce-client-id", "x"]).contains("must be set together"));
+        let rules =
+            std::env::temp_dir().join(format!("sfmcp-worker-unit-{}.json", std::process::id()));
+        std::fs::write(
+            &rules,
+            include_str!("../../../crates/followups/rules.example.json"),
+        )
+        .unwrap();
+        let rules = rules.display().to_string();
+        assert!(error(&["--rules", &rules]).contains("SALESFORCE_LOGIN_URL"));
+        assert!(error(&["--rules", "/nonexistent/rules.json"]).contains("cannot read"));
+        let bad_org = Config::try_parse_from(["sfmcp-worker", "--allowed-orgs", "nope"]).unwrap();
+        assert!(format!("{:#}", check(&bad_org).unwrap_err()).contains("SFMCP_ALLOWED_ORGS"));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = config(&[
+            "--webhook-secret",
+            "hunter2",
+            "--salesforce-client-secret",
+            "s3cret",
+        ]);
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
+}
