@@ -139,6 +139,27 @@ impl followups::CrmActions for NoSalesforce {
     }
 }
 
+/// Cancels `stop` on SIGTERM or Ctrl-C (SIGINT), which starts the graceful shutdown. The
+/// handlers are installed before this returns (so a signal right after start is not lost);
+/// call it inside a Tokio runtime.
+///
+/// # Errors
+/// When the signal handlers cannot be installed.
+pub fn shutdown_on_signal(stop: CancellationToken) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        tracing::info!("shutdown requested; finishing in-flight events");
+        stop.cancel();
+    });
+    Ok(())
+}
+
 /// Checks the configuration (everything but reachability) without starting anything.
 ///
 /// # Errors

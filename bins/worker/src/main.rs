@@ -28,23 +28,6 @@ fn config_error(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn shutdown_signal(stop: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutdown requested; finishing in-flight events");
-    stop.cancel();
-}
-
 fn main() -> ExitCode {
     // clap prints its own one-line error and exits with 2 for bad flags.
     let config = Config::parse();
@@ -67,7 +50,9 @@ fn main() -> ExitCode {
             }
         };
         let stop = CancellationToken::new();
-        tokio::spawn(shutdown_signal(stop.clone()));
+        if let Err(error) = worker::shutdown_on_signal(stop.clone()) {
+            return config_error(&error.into());
+        }
         match worker::run(config, listener, stop).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => config_error(&error),
