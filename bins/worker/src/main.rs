@@ -32,9 +32,6 @@ fn main() -> ExitCode {
     // clap prints its own one-line error and exits with 2 for bad flags.
     let config = Config::parse();
     init_logs(config.log_format);
-    if let Err(error) = worker::check(&config) {
-        return config_error(&error);
-    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => return config_error(&error.into()),
