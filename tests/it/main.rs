@@ -15,3 +15,7 @@ mod auth_negative;
 mod auth_refresh;
 mod server;
 mod support;
+mod worker_chaos;
+mod worker_harness;
+mod worker_refusals;
+mod worker_sandbox;
