@@ -62,6 +62,8 @@ pub use error::{Error, ErrorClass, TransportFailure};
 pub use query::{Attributes, QueryCursor, QueryOptions, QueryPage, Record};
 pub use reports::{ReportCell, ReportGroup, ReportRun, ReportSummary};
 pub use resilience::{BreakerConfig, BreakerState, CircuitBreaker, RateLimit, RetryPolicy};
+/// Record ids: 15→18 conversion with the checksum, validation, key prefix → object.
+pub use salesforce_core::id;
 pub use salesforce_core::wire::{ApiError, LimitInfo, SaveError, SaveResult};
 pub use sobjects::{
     COLLECTION_CHUNK, COMPOSITE_LIMIT, CompositeSubrequest, CompositeSubresponse, CreateResult,

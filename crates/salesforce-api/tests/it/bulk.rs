@@ -167,3 +167,44 @@ async fn a_fifty_thousand_row_query_streams_page_by_page() {
     assert_eq!(names.len(), 50_000, "every row exactly once");
     assert_eq!(org.api_requests().await.len(), 5, "five pages of 10,000");
 }
+
+#[tokio::test]
+async fn an_open_job_can_be_aborted_and_a_final_job_deleted() {
+    let org = Org::start().await;
+    let client = org.client();
+    let request = IngestRequest::new("Contact", IngestOperation::Insert, vec!["LastName".into()]);
+    let job = client.create_ingest_job(&request).await.unwrap();
+    assert_eq!(job.state, JobState::Open);
+    client
+        .upload_job_data(
+            &job.id,
+            bytes::Bytes::from_static(b"LastName\nNever Sent\n"),
+        )
+        .await
+        .unwrap();
+    let aborted = client.abort_ingest_job(&job.id).await.unwrap();
+    assert_eq!(aborted.state, JobState::Aborted);
+    assert_eq!(
+        client.ingest_job(&job.id).await.unwrap().state,
+        JobState::Aborted
+    );
+    assert_eq!(
+        client
+            .count("SELECT COUNT() FROM Contact WHERE LastName = 'Never Sent'")
+            .await
+            .unwrap(),
+        0
+    );
+    client.delete_ingest_job(&job.id).await.unwrap();
+    let gone = client.ingest_job(&job.id).await.unwrap_err();
+    assert_eq!(gone.class(), salesforce_api::ErrorClass::NotFound, "{gone}");
+}
+
+#[test]
+fn record_ids_are_checked_and_converted() {
+    use salesforce_api::id;
+    assert_eq!(id::to_18("001M000000qfPyS").unwrap(), "001M000000qfPySIAU");
+    assert!(id::is_valid("a0RE000000IJmcNMAT"));
+    assert!(!id::is_valid("a0RE000000IJmcNMAX"));
+    assert_eq!(id::object_for_prefix("00Q"), Some("Lead"));
+}
