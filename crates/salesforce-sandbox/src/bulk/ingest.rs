@@ -2,7 +2,7 @@
 //! tokio task), abort, info, list, delete, and the three result CSVs.
 //!
 //! Processing writes through the store's [`Txn`] with full validation, one savepoint per row
-//! (a failed row leaves nothing behind), [`ROWS_PER_LOCK`](super::ROWS_PER_LOCK) rows per write
+//! (a failed row leaves nothing behind), [`ROWS_PER_LOCK`] rows per write
 //! lock. An empty CSV cell leaves the field alone; `#N/A` sets it to null, as in Salesforce.
 //! `hardDelete` deletes like `delete`: the sandbox has no recycle bin to bypass, so hard-deleted
 //! records still show in `queryAll`.
