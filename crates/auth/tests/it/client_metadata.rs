@@ -235,13 +235,11 @@ async fn a_slow_server_times_out() {
     let server = DocumentServer::start().await;
     let config = config_for(&server, Duration::from_millis(300));
     let store = Store::memory(keyring());
-    let started = std::time::Instant::now();
     let description = refused_as_invalid_client(
         authorize(&store, &config, &format!("{APP}/slow.json"), REDIRECT).await,
     );
+    // The server would answer a valid document after 3 s: refused only because we gave up.
     assert_eq!(description, "client metadata could not be fetched");
-    // Bounded by the timeout, not by the server's 3 s (a bound on the test, not a benchmark).
-    assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[tokio::test]
