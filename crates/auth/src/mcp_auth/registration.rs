@@ -42,6 +42,10 @@ pub struct RegistrationLimits {
     pub registrations_per_window: u64,
     /// Registrations per window from one source address.
     pub registrations_per_source: u64,
+    /// Registrations per `client_idle_ttl` (a second, long fixed window): the store-wide cap,
+    /// since a client lives at least that long. At most about twice this many clients that were
+    /// never used can exist at once.
+    pub registrations_per_idle_ttl: u64,
     /// Consent pages (each a pending record of [`crate::store::FLOW_TTL`]) per window, all
     /// sources together.
     pub consents_per_window: u64,
@@ -59,6 +63,7 @@ impl Default for RegistrationLimits {
             window: Duration::from_secs(60 * 60),
             registrations_per_window: 1_000,
             registrations_per_source: 20,
+            registrations_per_idle_ttl: 100_000,
             consents_per_window: 10_000,
             consents_per_source: 200,
         }
@@ -320,6 +325,16 @@ pub async fn register_client_limited(
         limits.registrations_per_source,
     )
     .await?;
+    if store
+        .increment_counter("mcp:rate:register:store", limits.client_idle_ttl)
+        .await?
+        > limits.registrations_per_idle_ttl
+    {
+        return Err(Error::oauth(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "the client registry is full; try again later",
+        ));
+    }
     let secret =
         (method != TokenEndpointAuthMethod::None).then(|| ClientSecret::new(random_token()));
     let issued_at = store.now_ms() / 1000;

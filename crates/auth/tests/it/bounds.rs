@@ -110,6 +110,19 @@ async fn registration_is_rate_limited_per_source_and_overall() {
             OAuthErrorCode::TemporarilyUnavailable,
             "{name}"
         );
+        // The store-wide cap over the idle TTL, whatever the short window says.
+        let capped = RegistrationLimits {
+            registrations_per_idle_ttl: 4,
+            ..RegistrationLimits::default()
+        };
+        register_client_limited(&store, &capped, source(4), &body)
+            .await
+            .unwrap();
+        assert_eq!(
+            oauth_code(register_client_limited(&store, &capped, source(5), &body).await),
+            OAuthErrorCode::TemporarilyUnavailable,
+            "{name}: three earlier registrations plus this one fill a cap of four"
+        );
         // Malformed requests are not counted against anyone.
         let limits = RegistrationLimits {
             registrations_per_source: 1,
@@ -186,9 +199,9 @@ async fn unused_clients_expire_and_use_keeps_them() {
 
 #[tokio::test]
 async fn the_memory_store_refuses_new_keys_when_full() {
-    let store = Store::new(Arc::new(MemoryBackend::with_max_entries(3)), keyring());
+    let store = Store::new(Arc::new(MemoryBackend::with_max_entries(4)), keyring());
     let body = registration(&[REDIRECT.to_owned()], "App");
-    // One key for the rate counter, then one per client.
+    // Two keys for the rate counters, then one per client.
     register_client(&store, &body).await.unwrap();
     register_client(&store, &body).await.unwrap();
     let full = register_client(&store, &body).await.unwrap_err();
