@@ -11,5 +11,6 @@ mod http_cancel;
 mod http_legacy;
 mod http_modern;
 mod interop;
+mod observe;
 mod redis_sessions;
 mod stdio;
