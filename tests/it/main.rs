@@ -14,6 +14,8 @@ mod auth_modes;
 mod auth_negative;
 mod auth_refresh;
 mod server;
+mod server_auth;
+mod server_injection;
 mod support;
 mod worker_chaos;
 mod worker_harness;

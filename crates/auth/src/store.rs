@@ -8,6 +8,7 @@
 //! alike; the associated data is the record's own key, so a value moved to another key fails to
 //! open.
 
+pub mod file;
 pub mod memory;
 pub mod redis;
 

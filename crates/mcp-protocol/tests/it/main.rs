@@ -12,5 +12,6 @@ mod http_guards;
 mod http_legacy;
 mod http_modern;
 mod interop;
+mod observe;
 mod redis_sessions;
 mod stdio;
