@@ -31,16 +31,23 @@
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
 
+mod audit;
+mod cache;
 mod config;
 mod connection;
 mod cursor;
 mod error;
+mod events;
 mod ids;
 mod output;
 mod period;
 mod tools;
+mod validate;
 
+pub use audit::AUDIT_TARGET;
+pub use cache::{DEFAULT_RECORD_TTL, RecordCache};
 pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
 pub use connection::{Connection, Connections, SingleConnection};
 pub use error::Error;
+pub use events::{EventEntry, EventSource};
 pub use tools::{CrmTools, TOOL_NAMES, WRITE_TOOL_NAMES};
