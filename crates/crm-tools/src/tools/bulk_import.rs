@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::channel::mpsc;
-use mcp_protocol::{Tool, ToolAnnotations, ToolContext, ToolOutput};
+use mcp_protocol::{Tool, ToolContext, ToolOutput};
 use salesforce_api::{BulkProgress, IngestOperation, IngestRequest, ObjectDescribe, PollPolicy};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::sobject::{allow_write, audited, describe, object_property};
+use super::sobject::{allow_write, audited, describe, object_property, write_annotations};
 use super::{Shared, org_property};
 use crate::audit::Outcome;
 use crate::output::respond;
@@ -119,12 +119,7 @@ The result counts successful and failed rows and lists up to {cap} failed rows w
             },
             "required": ["object", "operation", "jobIds", "submitted", "successful", "created", "failed", "unprocessed", "failedRows", "successfulIds"]
         }))
-        .annotations(ToolAnnotations {
-            read_only: Some(false),
-            destructive: Some(true),
-            idempotent: Some(false),
-            open_world: Some(false),
-        })
+        .annotations(write_annotations(true, false))
 }
 
 /// The rows as (columns, values), from whichever form was given.

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use mcp_protocol::{Tool, ToolAnnotations, ToolContext, ToolOutput};
+use mcp_protocol::{Tool, ToolContext, ToolOutput};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::sobject::{allow_write, audit_result, describe, object_property};
+use super::sobject::{allow_write, audit_result, describe, object_property, write_annotations};
 use super::{Shared, org_property};
 use crate::output::{clean, respond, show};
 use crate::validate::{self, Write};
@@ -70,12 +70,7 @@ Every field is checked against the object's describe first (call describeObject 
             "additionalProperties": false
         }))
         .output_schema(write_output_schema())
-        .annotations(ToolAnnotations {
-            read_only: Some(false),
-            destructive: Some(false),
-            idempotent: Some(false),
-            open_world: Some(false),
-        })
+        .annotations(write_annotations(false, false))
 }
 
 /// Reads back what was written (`Id`, a name field, the written fields); a failed read falls

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use mcp_protocol::{Tool, ToolAnnotations, ToolContext, ToolOutput};
+use mcp_protocol::{Tool, ToolContext, ToolOutput};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::sobject::{allow_write, audit_result, id_property, object_of, object_property};
+use super::sobject::{audit_result, id_property, object_property, write_annotations, write_target};
 use super::{Shared, org_property};
+use crate::Error;
 use crate::output::respond;
-use crate::{Error, ids};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -49,12 +49,7 @@ Only call this when the user clearly asked to delete this record: confirm its na
             },
             "required": ["object", "id", "deleted"]
         }))
-        .annotations(ToolAnnotations {
-            read_only: Some(false),
-            destructive: Some(true),
-            idempotent: Some(true),
-            open_world: Some(false),
-        })
+        .annotations(write_annotations(true, true))
 }
 
 pub(crate) async fn run(
@@ -63,14 +58,16 @@ pub(crate) async fn run(
     cx: ToolContext,
 ) -> Result<ToolOutput, Error> {
     const TOOL: &str = "deleteRecord";
-    let id = ids::parse("id", &args.id)?;
-    if let Some(object) = &args.object {
-        allow_write(&shared, &cx, TOOL, object, id.as_str())?;
-    }
-    let connection = shared.connect(&cx, args.org.as_deref()).await?;
-    let describe = object_of(&connection, args.object.as_deref(), &id).await?;
+    let (connection, describe, id) = write_target(
+        &shared,
+        &cx,
+        TOOL,
+        &args.id,
+        args.object.as_deref(),
+        args.org.as_deref(),
+    )
+    .await?;
     let object = describe.name.clone();
-    allow_write(&shared, &cx, TOOL, &object, id.as_str())?;
     if !describe.deletable {
         return Err(Error::NotAllowed(format!(
             "{object} records cannot be deleted by the connected user"

@@ -79,14 +79,7 @@ pub(crate) async fn run(
 ) -> Result<ToolOutput, Error> {
     let cap = shared.config.row_cap();
     let limit = args.limit.unwrap_or(cap).clamp(1, cap);
-    let fingerprint = cursor::fingerprint(
-        "listObjects",
-        &serde_json::to_value(&args).map_err(|e| Error::invalid(e.to_string()))?,
-    );
-    let offset = match &args.cursor {
-        Some(c) => cursor::decode(c, &fingerprint)?,
-        None => 0,
-    };
+    let (fingerprint, offset) = cursor::start("listObjects", &args, args.cursor.as_deref())?;
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
     let global = connection
         .client

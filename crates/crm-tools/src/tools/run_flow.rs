@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use mcp_protocol::{Tool, ToolAnnotations, ToolContext, ToolOutput};
+use mcp_protocol::{Tool, ToolContext, ToolOutput};
 use salesforce_api::ErrorClass;
 use salesforce_core::soql::Identifier;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::sobject::audited;
+use super::sobject::{audited, write_annotations};
 use super::{Shared, org_property};
 use crate::Error;
 use crate::audit::Outcome;
@@ -58,12 +58,7 @@ Flows run the org's own automation and may change records: only run one the user
             },
             "required": ["flow", "success", "outputValues"]
         }))
-        .annotations(ToolAnnotations {
-            read_only: Some(false),
-            destructive: Some(true),
-            idempotent: Some(false),
-            open_world: Some(false),
-        })
+        .annotations(write_annotations(true, false))
 }
 
 pub(crate) async fn run(

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mcp_protocol::ToolContext;
+use mcp_protocol::{ToolAnnotations, ToolContext};
 use salesforce_api::{ErrorClass, ObjectDescribe};
 use salesforce_core::id::RecordId;
 use salesforce_core::soql::Identifier;
@@ -175,4 +175,34 @@ pub(crate) fn audit_result<T>(
             Err(e.into())
         }
     }
+}
+
+/// The annotations of a tool that writes.
+pub(crate) fn write_annotations(destructive: bool, idempotent: bool) -> ToolAnnotations {
+    ToolAnnotations {
+        read_only: Some(false),
+        destructive: Some(destructive),
+        idempotent: Some(idempotent),
+        open_world: Some(false),
+    }
+}
+
+/// The record an update or delete targets: its id parsed, the allow-list checked (by the name
+/// given and by describe's exact name), the connection and the object's describe.
+pub(crate) async fn write_target(
+    shared: &Shared,
+    cx: &ToolContext,
+    tool: &str,
+    id: &str,
+    object: Option<&str>,
+    org: Option<&str>,
+) -> Result<(Connection, Arc<ObjectDescribe>, RecordId), Error> {
+    let id = ids::parse("id", id)?;
+    if let Some(object) = object {
+        allow_write(shared, cx, tool, object, id.as_str())?;
+    }
+    let connection = shared.connect(cx, org).await?;
+    let describe = object_of(&connection, object, &id).await?;
+    allow_write(shared, cx, tool, &describe.name, id.as_str())?;
+    Ok((connection, describe, id))
 }

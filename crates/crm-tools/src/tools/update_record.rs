@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
-use mcp_protocol::{Tool, ToolAnnotations, ToolContext, ToolOutput};
+use mcp_protocol::{Tool, ToolContext, ToolOutput};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::create_record::{fields_property, read_back, summary, write_output_schema};
-use super::sobject::{allow_write, audit_result, id_property, object_of, object_property};
+use super::sobject::{audit_result, id_property, object_property, write_annotations, write_target};
 use super::{Shared, org_property};
+use crate::Error;
 use crate::output::respond;
 use crate::validate::{self, Write};
-use crate::{Error, ids};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -46,12 +46,7 @@ If anything is wrong, nothing is changed and the message lists every problem.",
             "additionalProperties": false
         }))
         .output_schema(write_output_schema())
-        .annotations(ToolAnnotations {
-            read_only: Some(false),
-            destructive: Some(true),
-            idempotent: Some(true),
-            open_world: Some(false),
-        })
+        .annotations(write_annotations(true, true))
 }
 
 pub(crate) async fn run(
@@ -60,14 +55,16 @@ pub(crate) async fn run(
     cx: ToolContext,
 ) -> Result<ToolOutput, Error> {
     const TOOL: &str = "updateRecord";
-    let id = ids::parse("id", &args.id)?;
-    if let Some(object) = &args.object {
-        allow_write(&shared, &cx, TOOL, object, id.as_str())?;
-    }
-    let connection = shared.connect(&cx, args.org.as_deref()).await?;
-    let describe = object_of(&connection, args.object.as_deref(), &id).await?;
+    let (connection, describe, id) = write_target(
+        &shared,
+        &cx,
+        TOOL,
+        &args.id,
+        args.object.as_deref(),
+        args.org.as_deref(),
+    )
+    .await?;
     let object = describe.name.clone();
-    allow_write(&shared, &cx, TOOL, &object, id.as_str())?;
     validate::check_object(&describe, Write::Update)?;
     let fields = validate::check_fields(&describe, &args.fields, Write::Update)?;
     let result = connection
