@@ -25,7 +25,15 @@
 //! - `getAccountInsights`: an account with open opportunities, key contacts, open cases and
 //!   total and weighted pipeline, fetched concurrently;
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
-//!   opportunities and cases.
+//!   opportunities and cases;
+//! - the generic catalog: `querySoql` (model-written SOQL through the read-only guard),
+//!   `searchRecords` (SOSL), `listObjects`, `describeObject`, `getRecord`, `createRecord`,
+//!   `updateRecord`, `deleteRecord` (any object, validated against describe), `bulkImport`
+//!   (Bulk API 2.0 ingest with progress notifications), `bulkExport` (Bulk query as an embedded
+//!   CSV), `runFlow`, `runReport`, `recentEvents` (listed when [`CrmTools::with_events`] gave
+//!   it an [`EventSource`]) and `getApiUsage`.
+//!
+//! Every write logs one audit line on the tracing target [`AUDIT_TARGET`] (`sfmcp::audit`).
 //!
 //! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
