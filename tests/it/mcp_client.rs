@@ -78,6 +78,11 @@ impl LegacySession {
         &self.session_id
     }
 
+    /// Presents another session id from now on (for tests of refused sessions).
+    pub fn set_id(&mut self, id: String) {
+        self.session_id = id;
+    }
+
     /// `tools/call name arguments` at `url`. A JSON-RPC error or an HTTP failure is `Err`; a
     /// tool's own failure is `Ok` with `is_error`.
     pub async fn call(

@@ -1,14 +1,27 @@
 //! Scale-out: replicas sharing one Redis. Two `sfmcp-worker` processes take webhook deliveries
 //! spread over both (every notification delivered once to each, as a balancer in front of
 //! replicas and Salesforce's redelivery make happen), and each notification is processed
-//! exactly once: one Task per Lead, both replicas did part of the work.
+//! exactly once: one Task per Lead, both replicas did part of the work. Two server replicas
+//! (the binary's composition with `mcp-protocol`'s Redis session store, composed here because
+//! `sfmcp-server` does not take `REDIS_URL` yet) serve one legacy session alternately, and
+//! expired Salesforce tokens under load cost one token request per replica.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
+use mcp_protocol::{HttpConfig, McpHttpService, RedisSessionStore};
+use salesforce_sandbox::RunningSandbox;
+use salesforce_sandbox::oauth::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use server::http::{App, AppState, Layers};
+use server::metrics::Metrics;
 
 use test_support::TestRedis;
 
+use crate::mcp_client::LegacySession;
+use crate::server_harness::{DemoIds, UNLIMITED_RATE};
+use crate::support::{OrgFacts, settings};
 use crate::worker_harness::{
     ORG, WorkerProcess, free_addr, keyed_tasks, lead_note, lead_worker_env, post, sandbox_client,
     sandbox_org, soap_message, wait_until, xlen,
@@ -99,4 +112,197 @@ async fn two_workers_on_one_redis_process_each_notification_once() {
         0,
         "no dead letters"
     );
+}
+
+/// One `sfmcp-server` replica: the binary's composition (`server::mcp_server`, `http::serve`)
+/// with legacy sessions in Redis, on `org` through the demo app's client-credentials flow.
+struct Replica {
+    url: String,
+    token_refreshes: Arc<AtomicU64>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Replica {
+    async fn start(org: &RunningSandbox, redis: &TestRedis) -> Self {
+        let base = org.base_url();
+        let settings = settings(&[
+            "--salesforce-login-url",
+            &base,
+            "--salesforce-client-id",
+            DEMO_CLIENT_ID,
+            "--salesforce-client-secret",
+            DEMO_CLIENT_SECRET,
+            "--rate-limit",
+            UNLIMITED_RATE,
+        ]);
+        let connected = server::salesforce::connect(&settings)
+            .await
+            .expect("connect");
+        let mcp_server = server::mcp_server(&connected, &settings).expect("MCP server");
+        let store =
+            RedisSessionStore::connect(redis.url(), redis.prefix(), Duration::from_secs(600))
+                .expect("session store");
+        let config = HttpConfig::default();
+        let max_body_bytes = config.max_body_bytes;
+        let state = AppState {
+            mcp: McpHttpService::new(mcp_server, Arc::new(store), config),
+            client: connected.client.clone(),
+            metrics: Metrics::default(),
+            token_refreshes: connected.token_refreshes.clone(),
+            limiter: AppState::limiter(1_000_000),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server::http::serve(
+            listener,
+            App(Arc::new(state)),
+            Layers {
+                request_timeout: settings.request_timeout,
+                max_body_bytes,
+                allowed_origins: Vec::new(),
+            },
+            settings.shutdown_grace,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            url,
+            token_refreshes: connected.token_refreshes,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Account, opportunity and lead ids of `org` for the tool mix.
+async fn demo_ids(org: &RunningSandbox) -> DemoIds {
+    let facts = OrgFacts {
+        base: org.base_url(),
+        token: org.sandbox().issue_access_token(),
+    };
+    let (account, ..) = facts.account_pipeline().await;
+    let first = |rows: Vec<serde_json::Value>| rows[0]["Id"].as_str().expect("Id").to_owned();
+    DemoIds {
+        account,
+        opportunity: first(facts.query("SELECT Id FROM Opportunity LIMIT 1").await),
+        lead: first(facts.query("SELECT Id FROM Lead LIMIT 1").await),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_load() {
+    let redis = TestRedis::shared();
+    let org = sandbox_org().await;
+    let ids = demo_ids(&org).await;
+    let replicas = [
+        Replica::start(&org, &redis).await,
+        Replica::start(&org, &redis).await,
+    ];
+    let http = reqwest::Client::new();
+
+    // A session opened on one replica is served by either, call after call.
+    let mut session = LegacySession::open(&http, &replicas[0].url)
+        .await
+        .expect("session");
+    for n in 0..10 {
+        let (tool, args) = ids.mixed_call(n);
+        let result = session
+            .call(&replicas[n % 2].url, tool, args)
+            .await
+            .unwrap_or_else(|e| panic!("{tool} on replica {}: {e:#}", n % 2));
+        assert!(!result.is_error, "{tool}: {}", result.text);
+    }
+    // Control: a replica does check sessions (an unknown id is refused).
+    let mut forged = session.clone();
+    forged.set_id("f".repeat(32));
+    assert!(
+        forged
+            .call(
+                &replicas[1].url,
+                "fetch",
+                serde_json::json!({"id": ids.lead})
+            )
+            .await
+            .is_err(),
+        "an unknown session was served"
+    );
+
+    // Tokens expire under load: each replica fetches one new token, however many calls hit it.
+    let clients = 16;
+    let mut sessions = Vec::new();
+    for i in 0..clients {
+        sessions.push(
+            LegacySession::open(&http, &replicas[i % 2].url)
+                .await
+                .expect("session"),
+        );
+    }
+    org_admin(&org, "log", reqwest::Method::DELETE).await;
+    let expire = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        org_admin(&org, "sessions/expire", reqwest::Method::POST).await;
+    };
+    let load = futures::future::join_all(sessions.iter_mut().enumerate().map(|(i, session)| {
+        let (replicas, ids) = (&replicas, &ids);
+        async move {
+            let mut failed = Vec::new();
+            for round in 0..6 {
+                let (tool, args) = ids.mixed_call([0, 3, 4][(i + round) % 3]);
+                match session
+                    .call(&replicas[(i + round) % 2].url, tool, args)
+                    .await
+                {
+                    Ok(result) if !result.is_error => {}
+                    Ok(result) => failed.push(format!("{tool}: {}", result.text)),
+                    Err(e) => failed.push(format!("{tool}: {e:#}")),
+                }
+            }
+            failed
+        }
+    }));
+    let (failed, ()) = tokio::join!(load, expire);
+    let failed: Vec<String> = failed.into_iter().flatten().collect();
+    assert!(failed.is_empty(), "calls failed: {failed:?}");
+    let log = org_admin(&org, "log", reqwest::Method::GET).await;
+    let entries = log.as_array().expect("log");
+    let tokens = entries
+        .iter()
+        .filter(|e| e["path"] == "/services/oauth2/token")
+        .count();
+    let refused = entries.iter().filter(|e| e["status"] == 401).count();
+    assert!(refused > 0, "the expiry did not hit the load");
+    assert_eq!(tokens, 2, "one token request per replica: {entries:?}");
+    for replica in &replicas {
+        assert_eq!(replica.token_refreshes.load(Ordering::SeqCst), 1);
+    }
+    for replica in replicas {
+        replica.shutdown().await;
+    }
+}
+
+/// An admin call on a sandbox org; its JSON answer (or null).
+async fn org_admin(org: &RunningSandbox, path: &str, method: reqwest::Method) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .request(method, format!("{}/__sandbox/{path}", org.base_url()))
+        .send()
+        .await
+        .expect("admin call");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or(serde_json::Value::Null)
 }
