@@ -20,8 +20,8 @@ use server::metrics::Metrics;
 use test_support::TestRedis;
 
 use crate::mcp_client::LegacySession;
-use crate::server_harness::{DemoIds, UNLIMITED_RATE};
-use crate::support::{OrgFacts, settings};
+use crate::server_harness::{DemoIds, UNLIMITED_RATE, sandbox_admin};
+use crate::support::settings;
 use crate::worker_harness::{
     ORG, WorkerProcess, free_addr, keyed_tasks, lead_note, lead_worker_env, post, sandbox_client,
     sandbox_org, soap_message, wait_until, xlen,
@@ -186,26 +186,11 @@ impl Replica {
     }
 }
 
-/// Account, opportunity and lead ids of `org` for the tool mix.
-async fn demo_ids(org: &RunningSandbox) -> DemoIds {
-    let facts = OrgFacts {
-        base: org.base_url(),
-        token: org.sandbox().issue_access_token(),
-    };
-    let (account, ..) = facts.account_pipeline().await;
-    let first = |rows: Vec<serde_json::Value>| rows[0]["Id"].as_str().expect("Id").to_owned();
-    DemoIds {
-        account,
-        opportunity: first(facts.query("SELECT Id FROM Opportunity LIMIT 1").await),
-        lead: first(facts.query("SELECT Id FROM Lead LIMIT 1").await),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_load() {
     let redis = TestRedis::shared();
     let org = sandbox_org().await;
-    let ids = demo_ids(&org).await;
+    let ids = DemoIds::lookup(&org.base_url(), org.sandbox().issue_access_token()).await;
     let replicas = [
         Replica::start(&org, &redis).await,
         Replica::start(&org, &redis).await,
@@ -249,10 +234,10 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
                 .expect("session"),
         );
     }
-    org_admin(&org, "log", reqwest::Method::DELETE).await;
+    org_admin(&org, reqwest::Method::DELETE, "log").await;
     let expire = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        org_admin(&org, "sessions/expire", reqwest::Method::POST).await;
+        org_admin(&org, reqwest::Method::POST, "sessions/expire").await;
     };
     let load = futures::future::join_all(sessions.iter_mut().enumerate().map(|(i, session)| {
         let (replicas, ids) = (&replicas, &ids);
@@ -275,7 +260,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let (failed, ()) = tokio::join!(load, expire);
     let failed: Vec<String> = failed.into_iter().flatten().collect();
     assert!(failed.is_empty(), "calls failed: {failed:?}");
-    let log = org_admin(&org, "log", reqwest::Method::GET).await;
+    let log = org_admin(&org, reqwest::Method::GET, "log").await;
     let entries = log.as_array().expect("log");
     let tokens = entries
         .iter()
@@ -292,17 +277,14 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     }
 }
 
-/// An admin call on a sandbox org; its JSON answer (or null).
-async fn org_admin(org: &RunningSandbox, path: &str, method: reqwest::Method) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .request(method, format!("{}/__sandbox/{path}", org.base_url()))
-        .send()
-        .await
-        .expect("admin call");
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(serde_json::Value::Null)
+/// An admin call on a sandbox org.
+async fn org_admin(org: &RunningSandbox, method: reqwest::Method, path: &str) -> serde_json::Value {
+    sandbox_admin(
+        &reqwest::Client::new(),
+        &org.base_url(),
+        method,
+        path,
+        serde_json::Value::Null,
+    )
+    .await
 }

@@ -47,35 +47,22 @@ impl TestServer {
             .pool_max_idle_per_host(2_000)
             .build()
             .expect("client");
-        let reload = http
-            .post(format!("{sandbox_url}/__sandbox/dataset"))
-            .json(&json!({"size": "tiny", "seed": 7}))
-            .send()
-            .await
-            .expect("dataset");
-        assert!(reload.status().is_success(), "dataset: {}", reload.status());
-        let facts = OrgFacts {
-            base: sandbox_url.clone(),
-            token: running.sandbox().expect("sandbox").issue_access_token(),
-        };
-        let (account, ..) = facts.account_pipeline().await;
-        let first_id = |rows: Vec<Value>| rows[0]["Id"].as_str().expect("Id").to_owned();
-        let opportunity = first_id(
-            facts
-                .query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 1")
-                .await,
-        );
-        let lead = first_id(facts.query("SELECT Id FROM Lead ORDER BY Id LIMIT 1").await);
+        sandbox_admin(
+            &http,
+            &sandbox_url,
+            reqwest::Method::POST,
+            "dataset",
+            json!({"size": "tiny", "seed": 7}),
+        )
+        .await;
+        let token = running.sandbox().expect("sandbox").issue_access_token();
+        let ids = DemoIds::lookup(&sandbox_url, token).await;
         Self {
             mcp_url: format!("http://{}/mcp", running.local_addr),
             sandbox_url,
             running,
             http,
-            ids: DemoIds {
-                account,
-                opportunity,
-                lead,
-            },
+            ids,
         }
     }
 
@@ -94,21 +81,9 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("{name}: {e:#}"))
     }
 
-    /// `POST`/`PUT`/`DELETE` on the sandbox's admin API; panics unless 2xx.
+    /// A call on the embedded org's admin API; panics unless 2xx.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}/__sandbox/{path}", self.sandbox_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin call");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        sandbox_admin(&self.http, &self.sandbox_url, method, path, body).await
     }
 
     /// Injects faults (`{}` clears them).
@@ -165,6 +140,28 @@ impl TestServer {
 }
 
 impl DemoIds {
+    /// Looks the ids up in the org at `base` (an account with open pipeline, the first
+    /// opportunity and lead).
+    pub async fn lookup(base: &str, token: String) -> Self {
+        let facts = OrgFacts {
+            base: base.to_owned(),
+            token,
+        };
+        let (account, ..) = facts.account_pipeline().await;
+        let first_id = |rows: Vec<Value>| rows[0]["Id"].as_str().expect("Id").to_owned();
+        let opportunity = first_id(
+            facts
+                .query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 1")
+                .await,
+        );
+        let lead = first_id(facts.query("SELECT Id FROM Lead ORDER BY Id LIMIT 1").await);
+        Self {
+            account,
+            opportunity,
+            lead,
+        }
+    }
+
     /// The `n`-th call of the read-tool mix (searchLeads, getOpportunity, getAccountInsights,
     /// search, fetch), as (tool, arguments).
     pub fn mixed_call(&self, n: usize) -> (&'static str, Value) {
@@ -179,6 +176,29 @@ impl DemoIds {
             _ => ("fetch", json!({"id": self.lead})),
         }
     }
+}
+
+/// `method /__sandbox/{path}` with a JSON `body` on the sandbox at `base`; its JSON answer (or
+/// null). Panics unless 2xx.
+pub async fn sandbox_admin(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let response = http
+        .request(method, format!("{base}/__sandbox/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("admin call");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or(Value::Null)
 }
 
 /// Whether a path is a Salesforce REST call (not OAuth, not admin).
