@@ -43,12 +43,28 @@ pub struct World {
     pub store: Store,
     pub clock: ManualClock,
     pub salesforce: SalesforceOAuthClient,
-    /// `http://127.0.0.1:PORT`, our issuer.
+    /// The user's browser and the MCP client, talking to our server.
+    pub browser: Browser,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl std::ops::Deref for World {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// A browser and MCP client against an OAuth server at `base`: registration, the authorize and
+/// consent pages, following each redirect by hand, and the token endpoint.
+pub struct Browser {
+    /// `http://127.0.0.1:PORT`, the issuer.
     pub base: String,
+    /// Never follows redirects, so each hop can be checked.
     pub http: reqwest::Client,
     /// The `sfmcp_login` cookie our consent answer set: the browser's proof at the callback.
     login_cookie: std::sync::Mutex<Option<String>>,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for World {
@@ -144,10 +160,6 @@ impl World {
             }
         });
 
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
         Self {
             sandbox,
             redis,
@@ -155,9 +167,7 @@ impl World {
             store,
             clock,
             salesforce,
-            base,
-            http,
-            login_cookie: std::sync::Mutex::new(None),
+            browser: Browser::new(base),
             server,
         }
     }
@@ -196,14 +206,6 @@ impl World {
             .advance(chrono::TimeDelta::seconds(seconds));
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn resource(&self) -> String {
-        self.url("/mcp")
-    }
-
     /// The sandbox's request log (method, path, status).
     pub async fn sandbox_log(&self) -> Vec<serde_json::Value> {
         self.http
@@ -225,6 +227,28 @@ impl World {
             .unwrap()
             .status();
         assert_eq!(status, 204);
+    }
+}
+
+impl Browser {
+    pub fn new(base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            http,
+            login_cookie: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn resource(&self) -> String {
+        self.url("/mcp")
     }
 
     /// Registers a public client with [`CLIENT_REDIRECT`]; its client id.
@@ -370,7 +394,7 @@ impl World {
     }
 }
 
-/// Everything seen on the wire during [`World::login`].
+/// Everything seen on the wire during [`Browser::login`].
 pub struct Login {
     pub client_id: String,
     pub verifier: String,

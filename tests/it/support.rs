@@ -31,11 +31,41 @@ pub struct SdkRun {
     pub insights: Value,
     /// The client's stderr, which includes a stdio server's logs.
     pub stderr: String,
+    /// Everything the client printed.
+    pub stdout: String,
+}
+
+impl SdkRun {
+    /// The JSON printed on the line starting with `{name} `.
+    pub fn result(&self, name: &str) -> Value {
+        let prefix = format!("{name} ");
+        let line = self
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no `{name}` line in {}", self.stdout));
+        serde_json::from_str(line).unwrap()
+    }
 }
 
 /// Runs `tests/interop/server_client.py` against `target` (a URL or a command line).
 pub async fn run_sdk(mode: &str, account_id: &str, target: &[String]) -> SdkRun {
-    let out = tokio::process::Command::new(python())
+    run_sdk_as(mode, account_id, target, None).await
+}
+
+/// [`run_sdk`] sending `bearer` as `Authorization: Bearer` over HTTP.
+pub async fn run_sdk_as(
+    mode: &str,
+    account_id: &str,
+    target: &[String],
+    bearer: Option<&str>,
+) -> SdkRun {
+    let mut command = tokio::process::Command::new(python());
+    match bearer {
+        Some(token) => command.env("SFMCP_BEARER", token),
+        None => command.env_remove("SFMCP_BEARER"),
+    };
+    let out = command
         .arg(workspace_root().join("tests/interop/server_client.py"))
         .arg(mode)
         .arg(account_id)
@@ -64,6 +94,7 @@ pub async fn run_sdk(mode: &str, account_id: &str, target: &[String]) -> SdkRun 
         search_leads: serde_json::from_str(&line("searchLeads ")).unwrap(),
         insights: serde_json::from_str(&line("insights ")).unwrap(),
         stderr: stderr.into_owned(),
+        stdout: stdout.into_owned(),
     }
 }
 
@@ -90,8 +121,15 @@ pub fn server_binary() -> PathBuf {
 }
 
 /// Settings as the binary would parse them from `args` (no environment consulted beyond clap's).
+/// The config directory is one that holds no stored login, so the host's never leaks in.
 pub fn settings(args: &[&str]) -> server::Settings {
-    let mut all = vec!["sfmcp-server", "--listen", "127.0.0.1:0"];
+    let mut all = vec![
+        "sfmcp-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--config-dir",
+        "/nonexistent/sfmcp-tests",
+    ];
     all.extend_from_slice(args);
     server::Args::try_parse_from(all)
         .unwrap()

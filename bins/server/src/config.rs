@@ -2,10 +2,11 @@
 //! [`Settings`] whose every combination can start. A bad combination is one [`ConfigError`] line.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use secrecy::SecretString;
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// How MCP clients authenticate to this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +88,39 @@ pub struct Args {
     /// Serve MCP over stdin/stdout (Claude Desktop) instead of HTTP; logs go to stderr.
     #[arg(long)]
     pub stdio: bool,
+    /// Prefix of every Redis key this server writes (several deployments can share one Redis).
+    #[arg(long, env = "SFMCP_REDIS_PREFIX", default_value = "sfmcp:")]
+    pub redis_prefix: String,
+    /// Directory of the connection stored by `sfmcp-server login` when REDIS_URL is not set
+    /// (default: `$XDG_CONFIG_HOME/sfmcp`, or `~/.config/sfmcp`).
+    #[arg(long, env = "SFMCP_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// `direct` mode: accept only tokens of this org (15 or 18 characters).
+    #[arg(long, env = "SALESFORCE_ORG_ID")]
+    pub salesforce_org_id: Option<String>,
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Log in to Salesforce in the browser and store the connection (encrypted with
+    /// SFMCP_TOKEN_KEY, in Redis when REDIS_URL is set, otherwise in the config directory) for
+    /// `sfmcp-server --stdio` and the local HTTP server.
+    Login {
+        /// Loopback port for Salesforce's redirect; the connected app's callback URL must be
+        /// `http://127.0.0.1:PORT/callback` (Salesforce compares it exactly).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Print the login URL without trying to open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for the login to finish.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
 }
 
 /// Where the Salesforce connection comes from.
@@ -109,6 +143,24 @@ pub enum SalesforceSource {
         client_id: String,
         /// Consumer secret.
         client_secret: SecretString,
+    },
+    /// `oauth`: each user logs in at `login_url` through the app `client_id`.
+    WebServerFlow {
+        /// Login base URL.
+        login_url: String,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret, when the app requires one.
+        client_secret: Option<SecretString>,
+        /// Our callback URL registered in the app.
+        callback_url: String,
+    },
+    /// `direct`: clients bring Salesforce tokens issued at `login_url` for `instance_url`.
+    Direct {
+        /// The authorization server named in our metadata.
+        login_url: String,
+        /// Where tokens are validated and API calls go.
+        instance_url: String,
     },
 }
 
@@ -137,6 +189,43 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Serve over stdio.
     pub stdio: bool,
+    /// How MCP clients authenticate.
+    pub auth: AuthMode,
+    /// Key sealing stored tokens, checked to be 32 bytes of base64.
+    pub token_key: Option<SecretString>,
+    /// Redis for every store, when configured.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of our Redis keys.
+    pub redis_prefix: String,
+    /// Where `login` keeps its connection without Redis.
+    pub config_dir: Option<PathBuf>,
+    /// `direct` mode: the only org accepted.
+    pub org_id: Option<String>,
+    /// The command to run instead of serving.
+    pub command: Option<Command>,
+    /// `SALESFORCE_LOGIN_URL` as given (for `login`).
+    pub login_url: Option<String>,
+    /// `SALESFORCE_CLIENT_ID` as given (for `login`).
+    pub client_id: Option<String>,
+    /// `SALESFORCE_CLIENT_SECRET` as given (for `login`).
+    pub client_secret: Option<SecretString>,
+}
+
+impl Settings {
+    /// The file `sfmcp-server login` stores its connection in (without Redis).
+    pub fn login_file(&self) -> Option<PathBuf> {
+        let dir = self.config_dir.clone().or_else(|| {
+            std::env::var_os("XDG_CONFIG_HOME")
+                .filter(|d| !d.is_empty())
+                .map(|d| PathBuf::from(d).join("sfmcp"))
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .filter(|d| !d.is_empty())
+                        .map(|h| PathBuf::from(h).join(".config").join("sfmcp"))
+                })
+        })?;
+        Some(dir.join("connections.json"))
+    }
 }
 
 /// What is wrong with a configuration, as one line.
@@ -155,39 +244,54 @@ fn bad(message: impl Into<String>) -> ConfigError {
     ConfigError(message.into())
 }
 
+fn check_token_key(key: &SecretString) -> Result<(), ConfigError> {
+    auth::crypto::EncryptionKey::from_base64(
+        "k1",
+        &auth::secret::KeyMaterial::new(key.expose_secret()),
+    )
+    .map(|_| ())
+    .map_err(|_| {
+        bad("SFMCP_TOKEN_KEY must be 32 random bytes in base64 (`openssl rand -base64 32`)")
+    })
+}
+
 impl Args {
     /// Checks the combination and resolves the Salesforce source.
     pub fn settings(self) -> Result<Settings, ConfigError> {
-        match self.auth {
-            AuthMode::Oauth => {
-                if self.token_key.is_none() {
-                    return Err(bad(
-                        "SFMCP_AUTH=oauth needs SFMCP_TOKEN_KEY (32 random bytes, base64) to encrypt stored tokens",
-                    ));
-                }
-                return Err(bad(
-                    "SFMCP_AUTH=oauth is not available in this build yet; use SFMCP_AUTH=none",
-                ));
-            }
-            AuthMode::Direct => {
-                return Err(bad(
-                    "SFMCP_AUTH=direct is not available in this build yet; use SFMCP_AUTH=none",
-                ));
-            }
-            AuthMode::None => {}
-        }
-        if !self.stdio && !self.listen.ip().is_loopback() && !self.force_insecure_none {
+        let public_url = self
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
             return Err(bad(format!(
-                "SFMCP_AUTH=none on non-loopback address {} lets anyone reachable act as the Salesforce user; listen on 127.0.0.1, or set SFMCP_FORCE_INSECURE_NONE=true",
-                self.listen
+                "SFMCP_PUBLIC_URL `{url}` is not an http(s) URL"
             )));
         }
-        if self.redis_url.is_some() {
+        if let Some(key) = &self.token_key {
+            check_token_key(key)?;
+        }
+        if self.stdio && self.auth != AuthMode::None {
             return Err(bad(
-                "REDIS_URL is only used by SFMCP_AUTH=oauth, which this build does not offer yet; unset it",
+                "--stdio serves one local user: use SFMCP_AUTH=none (with `sfmcp-server login`, a token or client credentials)",
             ));
         }
-        let salesforce = self.salesforce_source()?;
+        let salesforce = match self.auth {
+            // `login` reads only the app and the stores.
+            _ if self.command.is_some() => SalesforceSource::Embedded,
+            AuthMode::None => {
+                if !self.stdio && !self.listen.ip().is_loopback() && !self.force_insecure_none {
+                    return Err(bad(format!(
+                        "SFMCP_AUTH=none on non-loopback address {} lets anyone reachable act as the Salesforce user; listen on 127.0.0.1, or set SFMCP_FORCE_INSECURE_NONE=true",
+                        self.listen
+                    )));
+                }
+                self.salesforce_source()?
+            }
+            AuthMode::Oauth => self.oauth_source(public_url.as_deref())?,
+            AuthMode::Direct => self.direct_source(public_url.as_deref())?,
+        };
         let api_version = self
             .salesforce_api_version
             .as_deref()
@@ -199,14 +303,6 @@ impl Args {
                 })
             })
             .transpose()?;
-        let public_url = self.public_url.map(|u| u.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(bad(format!(
-                "SFMCP_PUBLIC_URL `{url}` is not an http(s) URL"
-            )));
-        }
         if self.rate_limit == 0 {
             return Err(bad("SFMCP_RATE_LIMIT must be at least 1"));
         }
@@ -231,6 +327,108 @@ impl Args {
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             stdio: self.stdio,
+            auth: self.auth,
+            token_key: self.token_key,
+            redis_url: self.redis_url,
+            redis_prefix: self.redis_prefix,
+            config_dir: self.config_dir,
+            org_id: self.salesforce_org_id,
+            command: self.command,
+            login_url: self.salesforce_login_url,
+            client_id: self.salesforce_client_id,
+            client_secret: self.salesforce_client_secret,
+        })
+    }
+
+    fn refuse_static_token(&self, mode: &str) -> Result<(), ConfigError> {
+        if self.salesforce_access_token.is_some() {
+            return Err(bad(format!(
+                "SALESFORCE_ACCESS_TOKEN is only used by SFMCP_AUTH=none; SFMCP_AUTH={mode} gets each user's token from their login"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `oauth`: the app users log in through, or the embedded sandbox when none is configured.
+    fn oauth_source(&self, public_url: Option<&str>) -> Result<SalesforceSource, ConfigError> {
+        self.refuse_static_token("oauth")?;
+        if self.token_key.is_none() {
+            return Err(bad(
+                "SFMCP_AUTH=oauth needs SFMCP_TOKEN_KEY (32 random bytes, base64: `openssl rand -base64 32`) to encrypt stored tokens",
+            ));
+        }
+        let Some(login_url) = self.salesforce_login_url.clone() else {
+            if self.salesforce_client_id.is_some() {
+                return Err(bad(
+                    "SFMCP_AUTH=oauth needs SALESFORCE_LOGIN_URL with SALESFORCE_CLIENT_ID (https://login.salesforce.com, https://test.salesforce.com or your My Domain)",
+                ));
+            }
+            // No Salesforce configured: users log in at the embedded demo org.
+            return Ok(SalesforceSource::Embedded);
+        };
+        let Some(client_id) = self.salesforce_client_id.clone() else {
+            return Err(bad(
+                "SFMCP_AUTH=oauth needs SALESFORCE_CLIENT_ID (the consumer key of your External Client App)",
+            ));
+        };
+        let Some(public_url) = public_url else {
+            return Err(bad(
+                "SFMCP_AUTH=oauth needs SFMCP_PUBLIC_URL (the https URL MCP clients reach this server at)",
+            ));
+        };
+        auth::mcp_auth::McpAuthConfig::new(public_url, &format!("{public_url}/mcp")).map_err(
+            |_| {
+                bad(format!(
+                    "SFMCP_PUBLIC_URL `{public_url}` must be https (http only on loopback) without query or fragment"
+                ))
+            },
+        )?;
+        auth::salesforce::LoginHost::parse(&login_url).map_err(|_| {
+            bad(format!(
+                "SALESFORCE_LOGIN_URL `{login_url}` must be an https base URL without a path"
+            ))
+        })?;
+        let callback_url = self
+            .salesforce_callback_url
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/oauth/salesforce/callback"));
+        if url::Url::parse(&callback_url).is_err() {
+            return Err(bad(format!(
+                "SALESFORCE_CALLBACK_URL `{callback_url}` is not a URL"
+            )));
+        }
+        Ok(SalesforceSource::WebServerFlow {
+            login_url,
+            client_id,
+            client_secret: self.salesforce_client_secret.clone(),
+            callback_url,
+        })
+    }
+
+    /// `direct`: the Salesforce login host named as authorization server, or the embedded sandbox.
+    fn direct_source(&self, public_url: Option<&str>) -> Result<SalesforceSource, ConfigError> {
+        self.refuse_static_token("direct")?;
+        let Some(login_url) = self.salesforce_login_url.clone() else {
+            return Ok(SalesforceSource::Embedded);
+        };
+        let Some(public_url) = public_url else {
+            return Err(bad(
+                "SFMCP_AUTH=direct needs SFMCP_PUBLIC_URL (the https URL MCP clients reach this server at)",
+            ));
+        };
+        let instance_url = self
+            .salesforce_instance_url
+            .clone()
+            .unwrap_or_else(|| login_url.clone());
+        auth::modes::direct::DirectConfig::new(
+            &format!("{public_url}/mcp"),
+            &login_url,
+            &instance_url,
+        )
+        .map_err(|e| bad(format!("SFMCP_AUTH=direct: {e}")))?;
+        Ok(SalesforceSource::Direct {
+            login_url,
+            instance_url,
         })
     }
 

@@ -1,5 +1,6 @@
-//! The HTTP side: routing (`/mcp`, `/healthz`, `/readyz`, `/metrics`), the per-client rate
-//! limit, the tower-http layer stack, and the hyper accept loop with graceful shutdown.
+//! The HTTP side: routing (`/mcp` behind the mode's guard, the mode's OAuth routes and metadata,
+//! `/healthz`, `/readyz`, `/metrics`), the rate limit per principal (per client address when
+//! there is none), the tower-http layer stack, and the hyper accept loop with graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -20,9 +21,10 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use mcp_protocol::McpHttpService;
-use salesforce_api::Client;
+use salesforce_api::{ApiUsage, CircuitBreaker};
 use tokio::net::TcpListener;
-use tower::{Service, ServiceBuilder, ServiceExt};
+use tower::util::BoxCloneSyncService;
+use tower::{Layer as _, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -32,8 +34,42 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::metrics::{Metrics, SalesforceGauges};
+use crate::modes::{AuthRoutes, Guard, SalesforceCheck};
+use crate::stores::Stores;
 
 type BoxBody = UnsyncBoxBody<Bytes, Infallible>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The request body `/mcp` and its guard see.
+pub type McpRequestBody = UnsyncBoxBody<Bytes, BodyError>;
+
+/// A request body's read error. A concrete type, not a boxed trait object: futures holding
+/// trait-object lifetimes trip the compiler's `Send` checks.
+#[derive(Debug)]
+pub struct BodyError(BoxError);
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BodyError {}
+/// `/mcp` behind the mode's guard and the rate limit.
+pub type McpEndpoint = BoxCloneSyncService<Request<McpRequestBody>, Response<BoxBody>, Infallible>;
+
+/// Whom the rate limit counts a request against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    /// The authenticated user (`oauth`, `direct`).
+    Principal(String),
+    /// The client address (`none`, where there is no user).
+    Peer(IpAddr),
+}
+
+/// The keyed limiter.
+pub type Limiter = DefaultKeyedRateLimiter<RateKey>;
+/// Keys kept before idle ones are dropped.
+const LIMITER_KEYS: usize = 10_000;
 
 /// The peer address of a connection, put in each request's extensions by the accept loop.
 #[derive(Debug, Clone, Copy)]
@@ -41,24 +77,109 @@ pub struct Peer(pub SocketAddr);
 
 /// What the routes share.
 pub struct AppState {
-    /// The MCP endpoint.
+    /// The MCP service (shutdown closes its streams).
     pub mcp: McpHttpService,
-    /// The Salesforce client (readiness, gauges).
-    pub client: Client,
-    /// Request metrics.
-    pub metrics: Metrics,
-    /// Token refresh counter of the connection.
+    /// `/mcp` as served: guard, rate limit, MCP.
+    pub endpoint: McpEndpoint,
+    /// The mode's other routes.
+    pub routes: AuthRoutes,
+    /// How readiness reaches Salesforce.
+    pub check: SalesforceCheck,
+    /// The stores (readiness pings Redis).
+    pub stores: Arc<Stores>,
+    /// API usage shared by every Salesforce client.
+    pub usage: Arc<ApiUsage>,
+    /// The circuit breaker shared by every Salesforce client.
+    pub breaker: Arc<CircuitBreaker>,
+    /// Request and tool metrics.
+    pub metrics: Arc<Metrics>,
+    /// Token renewals.
     pub token_refreshes: Arc<std::sync::atomic::AtomicU64>,
-    /// Per-client limiter on `/mcp`.
-    pub limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-impl AppState {
-    /// The limiter for `per_second` requests per client (burst twice that).
-    pub fn limiter(per_second: u32) -> DefaultKeyedRateLimiter<IpAddr> {
-        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-        RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+/// The limiter for `per_second` requests per key (burst twice that).
+pub fn limiter(per_second: u32) -> Limiter {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// `/mcp` behind `guard`: the guard attaches the principal, the limit counts against it, then
+/// MCP answers.
+pub fn endpoint(
+    guard: Guard,
+    mcp: McpHttpService,
+    limiter: Limiter,
+    metrics: Arc<Metrics>,
+) -> McpEndpoint {
+    let limited = RateLimited {
+        mcp,
+        limiter: Arc::new(limiter),
+        metrics,
+    };
+    match guard {
+        Guard::Open => BoxCloneSyncService::new(limited),
+        Guard::Broker(layer) => BoxCloneSyncService::new(layer.layer(limited)),
+        Guard::Direct(layer) => BoxCloneSyncService::new(layer.layer(limited)),
+    }
+}
+
+/// The rate limit in front of MCP.
+#[derive(Clone)]
+struct RateLimited {
+    mcp: McpHttpService,
+    limiter: Arc<Limiter>,
+    metrics: Arc<Metrics>,
+}
+
+fn rate_key<B>(req: &Request<B>) -> RateKey {
+    let extensions = req.extensions();
+    if let Some(p) = extensions.get::<auth::mcp_auth::bearer::AuthenticatedPrincipal>() {
+        return RateKey::Principal(p.principal.clone());
+    }
+    if let Some(p) = extensions.get::<auth::modes::direct::SalesforcePrincipal>() {
+        return RateKey::Principal(p.principal.clone());
+    }
+    RateKey::Peer(
+        extensions
+            .get::<Peer>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |p| p.0.ip()),
+    )
+}
+
+impl Service<Request<McpRequestBody>> for RateLimited {
+    type Response = Response<BoxBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<BoxBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<McpRequestBody>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            if this.limiter.len() > LIMITER_KEYS {
+                this.limiter.retain_recent();
+            }
+            if let Err(not_until) = this.limiter.check_key(&rate_key(&req)) {
+                this.metrics.record_rate_limited();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                let mut response = text(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "text/plain",
+                    "too many requests; retry later\n",
+                );
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+                return Ok(response);
+            }
+            this.mcp.oneshot(req).await
+        })
     }
 }
 
@@ -81,9 +202,8 @@ fn text(
 
 impl<B> Service<Request<B>> for App
 where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response<BoxBody>;
     type Error = Infallible;
@@ -108,36 +228,15 @@ where
 
 async fn route<B>(state: &AppState, req: Request<B>) -> (&'static str, Response<BoxBody>)
 where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     let method = req.method().clone();
-    match req.uri().path() {
+    let path = req.uri().path().to_owned();
+    match path.as_str() {
         "/mcp" => {
-            // Principal = client address in `none` mode (there is no other identity).
-            let key = req
-                .extensions()
-                .get::<Peer>()
-                .map(|p| p.0.ip())
-                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            if let Err(not_until) = state.limiter.check_key(&key) {
-                state.metrics.record_rate_limited();
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
-                let mut response = text(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "text/plain",
-                    "too many requests; retry later\n",
-                );
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-                return ("/mcp", response);
-            }
-            let response = match state.mcp.clone().oneshot(req).await {
+            let req = req.map(|body| body.map_err(|e| BodyError(e.into())).boxed_unsync());
+            let response = match state.endpoint.clone().oneshot(req).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
@@ -146,28 +245,11 @@ where
         "/healthz" if method == Method::GET => {
             ("/healthz", text(StatusCode::OK, "text/plain", "ok\n"))
         }
-        "/readyz" if method == Method::GET => {
-            // Salesforce reachable (through the breaker, with the current token).
-            let check = tokio::time::timeout(Duration::from_secs(5), state.client.limits()).await;
-            let response = match check {
-                Ok(Ok(_)) => text(StatusCode::OK, "text/plain", "ready\n"),
-                Ok(Err(e)) => text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "text/plain",
-                    format!("salesforce: {e}\n"),
-                ),
-                Err(_) => text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "text/plain",
-                    "salesforce: no answer within 5 s\n",
-                ),
-            };
-            ("/readyz", response)
-        }
+        "/readyz" if method == Method::GET => ("/readyz", ready(state).await),
         "/metrics" if method == Method::GET => {
             let gauges = SalesforceGauges {
-                usage: state.client.usage(),
-                breaker: state.client.breaker_state(),
+                usage: state.usage.snapshot(),
+                breaker: state.breaker.state(),
                 token_refreshes: state.token_refreshes.load(Ordering::Relaxed),
             };
             (
@@ -183,9 +265,66 @@ where
             "other",
             text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "use GET\n"),
         ),
-        _ => (
-            "other",
-            text(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+        _ => match &state.routes {
+            AuthRoutes::Broker(routes) if routes.handles(&path) => {
+                let label = if path.starts_with("/.well-known/") {
+                    "/.well-known"
+                } else {
+                    "/oauth"
+                };
+                (label, routes.handle(req).await.map(BodyExt::boxed_unsync))
+            }
+            AuthRoutes::Direct(config)
+                if config.protected_resource_metadata_paths().contains(&path) =>
+            {
+                let body =
+                    serde_json::to_vec(&config.protected_resource_metadata()).unwrap_or_default();
+                (
+                    "/.well-known",
+                    text(StatusCode::OK, "application/json", body),
+                )
+            }
+            _ => (
+                "other",
+                text(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+            ),
+        },
+    }
+}
+
+/// Ready when Redis (if configured) answers `PING` and Salesforce answers.
+async fn ready(state: &AppState) -> Response<BoxBody> {
+    if let Err(e) = state.stores.ping().await {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            format!("{e}\n"),
+        );
+    }
+    let check = async {
+        match &state.check {
+            // Through the breaker, with the current token.
+            SalesforceCheck::Client(client) => {
+                client.limits().await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            SalesforceCheck::Reachable { url, http } => match http.get(url).send().await {
+                Ok(answer) if !answer.status().is_server_error() => Ok(()),
+                Ok(answer) => Err(format!("answered {}", answer.status())),
+                Err(e) => Err(format!("unreachable ({})", e.without_url())),
+            },
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(5), check).await {
+        Ok(Ok(())) => text(StatusCode::OK, "text/plain", "ready\n"),
+        Ok(Err(e)) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            format!("salesforce: {e}\n"),
+        ),
+        Err(_) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "salesforce: no answer within 5 s\n",
         ),
     }
 }

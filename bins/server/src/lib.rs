@@ -7,33 +7,44 @@
 //! `salesforce-api`.
 
 pub mod config;
+pub mod connections;
 pub mod http;
+pub mod login;
 pub mod metrics;
+pub mod modes;
 pub mod salesforce;
+pub mod stores;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use crm_tools::{Connection, CrmConfig, CrmTools, SingleConnection};
-use mcp_protocol::{HttpConfig, InMemorySessionStore, McpHttpService, McpServer};
+use crm_tools::{CrmConfig, CrmTools};
+use mcp_protocol::{HttpConfig, McpHttpService, McpServer};
+use salesforce_api::{ApiUsage, BreakerConfig, CircuitBreaker};
+use salesforce_sandbox::RunningSandbox;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{Args, AuthMode, ConfigError, SalesforceSource, Settings};
+pub use config::{Args, AuthMode, Command, ConfigError, SalesforceSource, Settings};
 
+use crate::connections::{ClientParts, ServerConnections};
 use crate::http::{App, AppState, Layers};
 use crate::metrics::Metrics;
-use crate::salesforce::Org;
+use crate::stores::Stores;
 
 /// Instructions the MCP server gives models.
 const INSTRUCTIONS: &str = "Tools for the user's Salesforce org: search and score leads, \
 inspect opportunities and accounts, update contacts and create tasks. Figures in tool results \
 are computed from the org's records; quote them rather than estimating.";
 
-/// The MCP server with the CRM tools over `org`.
-pub fn mcp_server(org: &Org, settings: &Settings) -> anyhow::Result<McpServer> {
-    let connections = SingleConnection(Connection::new(org.client.clone(), &org.instance_url));
+/// The MCP server with the CRM tools over `connections`, reporting tool calls to `metrics`.
+pub fn mcp_server(
+    connections: ServerConnections,
+    settings: &Settings,
+    metrics: Option<Arc<Metrics>>,
+) -> anyhow::Result<McpServer> {
     let tools = CrmTools::new(
         connections,
         CrmConfig {
@@ -41,16 +52,29 @@ pub fn mcp_server(org: &Org, settings: &Settings) -> anyhow::Result<McpServer> {
             ..CrmConfig::default()
         },
     );
+    let mut builder = McpServer::builder()
+        .name("sfmcp")
+        .title("Salesforce")
+        .version(env!("CARGO_PKG_VERSION"))
+        .instructions(INSTRUCTIONS);
+    if let Some(metrics) = metrics {
+        builder = builder.observe_tools(metrics);
+    }
     tools
-        .register(
-            McpServer::builder()
-                .name("sfmcp")
-                .title("Salesforce")
-                .version(env!("CARGO_PKG_VERSION"))
-                .instructions(INSTRUCTIONS),
-        )
+        .register(builder)
         .build()
         .context("building the MCP server")
+}
+
+/// What every Salesforce client of this server shares: the HTTP pool, usage and breaker.
+fn client_parts(settings: &Settings) -> anyhow::Result<ClientParts> {
+    Ok(ClientParts {
+        http: salesforce_api::http_client(Duration::from_secs(60), Duration::from_secs(10))
+            .context("building the HTTP client")?,
+        usage: Arc::new(ApiUsage::new(0.9)),
+        breaker: Arc::new(CircuitBreaker::new(BreakerConfig::default())),
+        api_version: settings.api_version.clone(),
+    })
 }
 
 /// A server started by [`start`].
@@ -65,13 +89,13 @@ pub struct Running {
     pub banner: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
-    org: Org,
+    sandbox: Option<RunningSandbox>,
 }
 
 impl Running {
     /// The embedded sandbox, when running the demo (tests reach its data and faults).
     pub fn sandbox(&self) -> Option<&salesforce_sandbox::Sandbox> {
-        self.org.sandbox.as_ref().map(|s| s.sandbox())
+        self.sandbox.as_ref().map(|s| s.sandbox())
     }
 
     /// Graceful shutdown: stops accepting, lets in-flight calls finish within the grace
@@ -81,17 +105,29 @@ impl Running {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
-        if let Some(sandbox) = self.org.sandbox.take() {
+        if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }
     }
 }
 
-/// Connects to Salesforce (starting the embedded sandbox if configured so), binds, and serves
-/// HTTP in the background.
+/// Binds, composes the configured auth mode (starting the embedded sandbox if configured so),
+/// and serves HTTP in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
-    let org = salesforce::connect(&settings).await?;
-    let server = mcp_server(&org, &settings)?;
+    // Bound first: the public URL (OAuth metadata, the demo org's callback) may name the port.
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let local_addr = listener.local_addr()?;
+    let public = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local_addr}"));
+    let stores = Arc::new(Stores::open(&settings)?);
+    let parts = client_parts(&settings)?;
+    let composed = modes::compose(&settings, &public, &stores, &parts).await?;
+    let metrics = Arc::new(Metrics::default());
+    let server = mcp_server(composed.connections, &settings, Some(metrics.clone()))?;
     let mut http_config = HttpConfig::default();
     if settings.any_host {
         http_config.allowed_hosts = None;
@@ -105,21 +141,23 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         http_config.allowed_origins = Some(settings.allowed_origins.clone());
     }
     let max_body_bytes = http_config.max_body_bytes;
-    let mcp = McpHttpService::new(
-        server,
-        Arc::new(InMemorySessionStore::default()),
-        http_config,
+    let mcp = McpHttpService::new(server, stores.sessions.clone(), http_config);
+    let endpoint = http::endpoint(
+        composed.guard,
+        mcp.clone(),
+        http::limiter(settings.rate_limit),
+        metrics.clone(),
     );
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let local_addr = listener.local_addr()?;
     let state = AppState {
         mcp,
-        client: org.client.clone(),
-        metrics: Metrics::default(),
-        token_refreshes: org.token_refreshes.clone(),
-        limiter: AppState::limiter(settings.rate_limit),
+        endpoint,
+        routes: composed.routes,
+        check: composed.check,
+        stores,
+        usage: parts.usage.clone(),
+        breaker: parts.breaker.clone(),
+        metrics,
+        token_refreshes: composed.token_refreshes,
     };
     let layers = Layers {
         request_timeout: settings.request_timeout,
@@ -137,20 +175,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             let _ = rx.await;
         },
     ));
-    let sandbox_url = org.sandbox.as_ref().map(|s| s.base_url());
-    let public = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local_addr}"));
-    let banner = banner(&public, sandbox_url.as_deref());
+    let sandbox_url = composed.sandbox.as_ref().map(|s| s.base_url());
+    let banner = banner(&public, sandbox_url.as_deref(), settings.auth);
+    tracing::info!(salesforce = %composed.salesforce_url, auth = ?settings.auth, "composed");
     Ok(Running {
         local_addr,
         sandbox_url,
-        dataset_millis: org.dataset_millis,
+        dataset_millis: composed.dataset_millis,
         banner,
         shutdown: Some(tx),
         task,
-        org,
+        sandbox: composed.sandbox,
     })
 }
 
@@ -164,20 +199,23 @@ fn public_host(url: &str) -> &str {
     authority.split(':').next().unwrap_or(authority)
 }
 
-/// Serves MCP over stdin/stdout until stdin closes.
+/// Serves MCP over stdin/stdout until stdin closes (`none` mode: a static token, client
+/// credentials, the connection stored by `sfmcp-server login`, or the embedded demo).
 pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
-    let mut org = salesforce::connect(&settings).await?;
-    let server = mcp_server(&org, &settings)?;
-    tracing::info!(instance_url = %org.instance_url, "serving MCP over stdio");
+    let stores = Stores::open(&settings)?;
+    let parts = client_parts(&settings)?;
+    let mut composed = modes::compose(&settings, "http://127.0.0.1", &stores, &parts).await?;
+    let server = mcp_server(composed.connections, &settings, None)?;
+    tracing::info!(salesforce = %composed.salesforce_url, "serving MCP over stdio");
     let served = mcp_protocol::serve_stdio(server).await;
-    if let Some(sandbox) = org.sandbox.take() {
+    if let Some(sandbox) = composed.sandbox.take() {
         sandbox.shutdown().await;
     }
     served.context("stdio transport")
 }
 
 /// How to connect: MCP URL, MCP Inspector command, Claude Desktop snippet, sandbox URL.
-pub fn banner(public_url: &str, sandbox_url: Option<&str>) -> String {
+pub fn banner(public_url: &str, sandbox_url: Option<&str>, auth: AuthMode) -> String {
     let mcp_url = format!("{public_url}/mcp");
     let mut out = format!(
         "sfmcp-server is ready.\n\n  MCP endpoint (Streamable HTTP): {mcp_url}\n  Try it with the MCP Inspector: npx @modelcontextprotocol/inspector --transport http --server-url {mcp_url}\n  Health: {public_url}/healthz   Metrics: {public_url}/metrics\n"
@@ -185,6 +223,15 @@ pub fn banner(public_url: &str, sandbox_url: Option<&str>) -> String {
     out.push_str(
         "\n  Claude Desktop (claude_desktop_config.json, stdio):\n    {\"mcpServers\": {\"salesforce\": {\"command\": \"sfmcp-server\", \"args\": [\"--stdio\"]}}}\n",
     );
+    match auth {
+        AuthMode::Oauth => out.push_str(&format!(
+            "\n  Auth: OAuth. MCP clients discover {public_url}/.well-known/oauth-protected-resource/mcp, register, and send their users to sign in to Salesforce.\n"
+        )),
+        AuthMode::Direct => out.push_str(
+            "\n  Auth: direct. MCP clients present Salesforce access tokens as bearer tokens.\n",
+        ),
+        AuthMode::None => {}
+    }
     if let Some(sandbox) = sandbox_url {
         out.push_str(&format!(
             "\n  No Salesforce configured: using the embedded demo org at {sandbox} (demo dataset, seed {}).\n  Set SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET to use your org (docs/configuration.md).\n",

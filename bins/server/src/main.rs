@@ -33,6 +33,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
+        if let Some(server::Command::Login {
+            port,
+            no_browser,
+            timeout,
+        }) = settings.command.clone()
+        {
+            return server::login::run(
+                &settings,
+                port,
+                no_browser,
+                std::time::Duration::from_secs(timeout),
+            )
+            .await;
+        }
         if settings.stdio {
             return server::run_stdio(settings).await;
         }

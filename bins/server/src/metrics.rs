@@ -1,11 +1,14 @@
-//! Prometheus text metrics: HTTP requests by route and status, their latency histogram, and the
-//! Salesforce gauges (API usage, circuit breaker, token refreshes) read at scrape time.
+//! Prometheus text metrics: HTTP requests by route and status, their latency histogram, tool
+//! calls by tool and outcome with their latency histogram (heard through `mcp-protocol`'s
+//! [`ToolObserver`]), and the Salesforce gauges (API usage, circuit breaker, token refreshes)
+//! read at scrape time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use mcp_protocol::{ToolObserver, ToolOutcome};
 use salesforce_api::{BreakerState, UsageSnapshot};
 
 /// Upper bounds (seconds) of the latency histogram buckets.
@@ -20,11 +23,37 @@ struct Histogram {
     sum: f64,
 }
 
+impl Histogram {
+    fn observe(&mut self, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        for (count, bound) in self.counts.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *count += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+
+    /// The `_bucket`, `_sum` and `_count` lines of `name` for the label set `labels`.
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        for (count, bound) in self.counts.iter().zip(BUCKETS) {
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     requests: BTreeMap<(&'static str, u16), u64>,
     latency: BTreeMap<&'static str, Histogram>,
     rate_limited: u64,
+    /// Tool names come from the registered tools, a fixed set.
+    tool_calls: BTreeMap<(String, ToolOutcome), u64>,
+    tool_latency: BTreeMap<String, Histogram>,
 }
 
 /// The server's request metrics. Routes are a fixed set of labels, so the maps stay small.
@@ -49,15 +78,7 @@ impl Metrics {
     pub fn record(&self, route: &'static str, status: u16, elapsed: Duration) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         *inner.requests.entry((route, status)).or_default() += 1;
-        let histogram = inner.latency.entry(route).or_default();
-        let seconds = elapsed.as_secs_f64();
-        for (count, bound) in histogram.counts.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *count += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+        inner.latency.entry(route).or_default().observe(elapsed);
     }
 
     /// Records a request refused by the rate limit.
@@ -81,26 +102,26 @@ impl Metrics {
         }
         out.push_str("# HELP sfmcp_http_request_duration_seconds Time to the response head, by route.\n# TYPE sfmcp_http_request_duration_seconds histogram\n");
         for (route, h) in &inner.latency {
-            for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "sfmcp_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "sfmcp_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
+            h.render(
+                &mut out,
+                "sfmcp_http_request_duration_seconds",
+                &format!("route=\"{route}\""),
             );
+        }
+        out.push_str("# HELP sfmcp_tool_calls_total MCP tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked).\n# TYPE sfmcp_tool_calls_total counter\n");
+        for ((tool, outcome), n) in &inner.tool_calls {
             let _ = writeln!(
                 out,
-                "sfmcp_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
+                "sfmcp_tool_calls_total{{tool=\"{tool}\",outcome=\"{}\"}} {n}",
+                outcome.as_str()
             );
-            let _ = writeln!(
-                out,
-                "sfmcp_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
+        }
+        out.push_str("# HELP sfmcp_tool_call_duration_seconds Tool call latency, by tool.\n# TYPE sfmcp_tool_call_duration_seconds histogram\n");
+        for (tool, h) in &inner.tool_latency {
+            h.render(
+                &mut out,
+                "sfmcp_tool_call_duration_seconds",
+                &format!("tool=\"{tool}\""),
             );
         }
         let _ = write!(
@@ -127,10 +148,25 @@ impl Metrics {
         };
         let _ = write!(
             out,
-            "# HELP sfmcp_salesforce_breaker_state Circuit breaker: 0 closed, 1 half-open, 2 open.\n# TYPE sfmcp_salesforce_breaker_state gauge\nsfmcp_salesforce_breaker_state {breaker}\n# HELP sfmcp_token_refreshes_total Salesforce access tokens fetched again after a refusal.\n# TYPE sfmcp_token_refreshes_total counter\nsfmcp_token_refreshes_total {}\n",
+            "# HELP sfmcp_salesforce_breaker_state Circuit breaker: 0 closed, 1 half-open, 2 open.\n# TYPE sfmcp_salesforce_breaker_state gauge\nsfmcp_salesforce_breaker_state {breaker}\n# HELP sfmcp_token_refreshes_total Salesforce access tokens renewed (refresh-token grants, or client-credentials fetches after a refusal).\n# TYPE sfmcp_token_refreshes_total counter\nsfmcp_token_refreshes_total {}\n",
             salesforce.token_refreshes
         );
         out
+    }
+}
+
+impl ToolObserver for Metrics {
+    fn tool_called(&self, tool: &str, outcome: ToolOutcome, elapsed: Duration) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *inner
+            .tool_calls
+            .entry((tool.to_owned(), outcome))
+            .or_default() += 1;
+        inner
+            .tool_latency
+            .entry(tool.to_owned())
+            .or_default()
+            .observe(elapsed);
     }
 }
 
@@ -144,6 +180,8 @@ mod tests {
         metrics.record("/mcp", 200, Duration::from_millis(20));
         metrics.record("/mcp", 200, Duration::from_millis(700));
         metrics.record("/healthz", 200, Duration::from_millis(1));
+        metrics.tool_called("searchLeads", ToolOutcome::Ok, Duration::from_millis(30));
+        metrics.tool_called("searchLeads", ToolOutcome::Error, Duration::from_millis(3));
         let text = metrics.render(&SalesforceGauges {
             usage: UsageSnapshot {
                 used: Some(12),
@@ -165,5 +203,13 @@ mod tests {
         assert!(text.contains("sfmcp_salesforce_api_daily_used 12\n"));
         assert!(text.contains("sfmcp_salesforce_breaker_state 2\n"));
         assert!(text.contains("sfmcp_token_refreshes_total 1\n"));
+        assert!(text.contains("sfmcp_tool_calls_total{tool=\"searchLeads\",outcome=\"ok\"} 1\n"));
+        assert!(
+            text.contains("sfmcp_tool_calls_total{tool=\"searchLeads\",outcome=\"error\"} 1\n")
+        );
+        assert!(text.contains(
+            "sfmcp_tool_call_duration_seconds_bucket{tool=\"searchLeads\",le=\"0.025\"} 1\n"
+        ));
+        assert!(text.contains("sfmcp_tool_call_duration_seconds_count{tool=\"searchLeads\"} 2\n"));
     }
 }

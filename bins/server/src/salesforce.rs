@@ -10,14 +10,13 @@ use anyhow::Context;
 use auth::salesforce::{LoginHost, SalesforceOAuthClient, SalesforceOAuthConfig};
 use auth::secret::ClientSecret;
 use futures::future::BoxFuture;
-use salesforce_api::{
-    Access, AccessProvider, ApiUsage, BreakerConfig, CircuitBreaker, Client, StaticAccess,
-};
+use salesforce_api::{Access, AccessProvider, Client, StaticAccess};
 use salesforce_sandbox::{DatasetSize, RunningSandbox, Sandbox};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use crate::config::{SalesforceSource, Settings};
+use crate::connections::ClientParts;
 
 /// Seed of the embedded demo dataset: the same records on every start.
 pub const DEMO_SEED: u64 = 1;
@@ -36,27 +35,36 @@ pub struct Org {
     pub dataset_millis: Option<u128>,
 }
 
-/// Connects as configured; for [`SalesforceSource::Embedded`], starts the sandbox first.
-pub async fn connect(settings: &Settings) -> anyhow::Result<Org> {
+/// Starts the embedded sandbox (demo dataset, auto-approve), accepting `callback_urls` for its
+/// demo app; returns it and the milliseconds spent generating the data.
+pub async fn start_embedded(callback_urls: Vec<String>) -> anyhow::Result<(RunningSandbox, u128)> {
+    let started = Instant::now();
+    let sandbox = tokio::task::spawn_blocking(|| {
+        Sandbox::builder()
+            .dataset(DatasetSize::Demo, DEMO_SEED)
+            .auto_approve(true)
+            .callback_urls(callback_urls)
+            .build()
+    })
+    .await
+    .context("dataset generation stopped")?
+    .context("building the embedded sandbox")?;
+    let dataset_millis = started.elapsed().as_millis();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the embedded sandbox")?;
+    let running = sandbox.serve(listener).context("serving the sandbox")?;
+    Ok((running, dataset_millis))
+}
+
+/// Connects as configured (`none` mode); for [`SalesforceSource::Embedded`], starts the sandbox
+/// first. The client shares `parts`.
+pub async fn connect(settings: &Settings, parts: &ClientParts) -> anyhow::Result<Org> {
     let token_refreshes = Arc::new(AtomicU64::new(0));
     let (access, instance_url, sandbox, dataset_millis): (Arc<dyn AccessProvider>, _, _, _) =
         match &settings.salesforce {
             SalesforceSource::Embedded => {
-                let started = Instant::now();
-                let sandbox = tokio::task::spawn_blocking(|| {
-                    Sandbox::builder()
-                        .dataset(DatasetSize::Demo, DEMO_SEED)
-                        .auto_approve(true)
-                        .build()
-                })
-                .await
-                .context("dataset generation stopped")?
-                .context("building the embedded sandbox")?;
-                let dataset_millis = started.elapsed().as_millis();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .context("binding the embedded sandbox")?;
-                let running = sandbox.serve(listener).context("serving the sandbox")?;
+                let (running, dataset_millis) = start_embedded(Vec::new()).await?;
                 let base = running.base_url();
                 let access = ClientCredentialsAccess::new(
                     &base,
@@ -109,14 +117,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Org> {
                     None,
                 )
             }
+            SalesforceSource::WebServerFlow { .. } | SalesforceSource::Direct { .. } => {
+                anyhow::bail!("SFMCP_AUTH=none has no single Salesforce connection to make here")
+            }
         };
-    let mut builder = Client::builder(access)
-        .usage(Arc::new(ApiUsage::new(0.9)))
-        .circuit_breaker(Arc::new(CircuitBreaker::new(BreakerConfig::default())));
-    if let Some(version) = &settings.api_version {
-        builder = builder.api_version(version.clone());
-    }
-    let client = builder.build().context("building the Salesforce client")?;
+    let client = parts
+        .client(access)
+        .context("building the Salesforce client")?;
     Ok(Org {
         client,
         instance_url,

@@ -55,6 +55,7 @@ mod error;
 pub mod http;
 pub mod inflight;
 pub mod jsonrpc;
+pub mod observe;
 pub mod registry;
 pub mod schema;
 pub mod server;
@@ -66,10 +67,11 @@ pub use dispatch::{Era, NotificationEffect, Outcome, SessionState};
 pub use error::Error;
 pub use http::{HttpConfig, McpHttpService, serve};
 pub use jsonrpc::{ErrorObject, Message, Notification, Request, RequestId, Response};
+pub use observe::{ToolObserver, ToolOutcome};
 pub use registry::{
     Prompt, PromptMessages, Resource, ResourceContents, ResourceError, Tool, ToolAnnotations,
     ToolError, ToolOutput,
 };
 pub use server::{CacheScope, McpServer, McpServerBuilder};
-pub use session::{InMemorySessionStore, RedisSessionStore, SessionId, SessionStore};
+pub use session::{InMemorySessionStore, RedisSessionStore, SessionId, SessionOwner, SessionStore};
 pub use stdio::{serve_lines, serve_stdio};

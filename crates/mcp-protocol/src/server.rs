@@ -104,6 +104,7 @@ impl McpServer {
                 prompt_index: HashMap::new(),
             },
             error: None,
+            observer: None,
         }
     }
 
@@ -116,6 +117,7 @@ impl McpServer {
 pub struct McpServerBuilder {
     inner: Inner,
     error: Option<Error>,
+    observer: Option<Arc<dyn crate::observe::ToolObserver>>,
 }
 
 impl McpServerBuilder {
@@ -263,12 +265,30 @@ impl McpServerBuilder {
         self
     }
 
+    /// Reports every tool call that reaches a handler to `observer` (metrics, audit), whenever
+    /// the tool was registered.
+    pub fn observe_tools(mut self, observer: Arc<dyn crate::observe::ToolObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Finishes the server, or reports the first registration error.
     pub fn build(self) -> Result<McpServer, Error> {
         match self.error {
             Some(e) => Err(e),
             None => {
                 let mut inner = self.inner;
+                if let Some(observer) = self.observer {
+                    for (name, &i) in &inner.tool_index {
+                        if let Some(tool) = inner.tools.get_mut(i) {
+                            tool.handler = crate::observe::observed(
+                                Arc::from(name.as_str()),
+                                tool.handler.clone(),
+                                observer.clone(),
+                            );
+                        }
+                    }
+                }
                 let mut info = json!({"name": inner.name, "version": inner.version});
                 if let Some(t) = &inner.title {
                     info["title"] = json!(t);
