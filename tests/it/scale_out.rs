@@ -2,20 +2,15 @@
 //! spread over both (every notification delivered once to each, as a balancer in front of
 //! replicas and Salesforce's redelivery make happen), and each notification is processed
 //! exactly once: one Task per Lead, both replicas did part of the work. Two server replicas
-//! (the binary's composition with `mcp-protocol`'s Redis session store, composed here because
-//! `sfmcp-server` does not take `REDIS_URL` yet) serve one legacy session alternately, and
-//! expired Salesforce tokens under load cost one token request per replica.
+//! (`REDIS_URL` set, `none` auth with the client-credentials flow) serve one legacy session
+//! alternately, and expired Salesforce tokens under load cost one token request per replica
+//! (each replica holds its own client-credentials token).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use mcp_protocol::{HttpConfig, McpHttpService, RedisSessionStore};
 use salesforce_sandbox::RunningSandbox;
 use salesforce_sandbox::oauth::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use server::http::{App, AppState, Layers};
-use server::metrics::Metrics;
 
 use test_support::TestRedis;
 
@@ -114,76 +109,40 @@ async fn two_workers_on_one_redis_process_each_notification_once() {
     );
 }
 
-/// One `sfmcp-server` replica: the binary's composition (`server::mcp_server`, `http::serve`)
-/// with legacy sessions in Redis, on `org` through the demo app's client-credentials flow.
-struct Replica {
-    url: String,
-    token_refreshes: Arc<AtomicU64>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+/// An `sfmcp-server` replica (`server::start`, the binary's composition) on `org` through the
+/// demo app's client-credentials flow, its sessions in `redis`.
+async fn replica(org: &RunningSandbox, redis: &TestRedis) -> server::Running {
+    let base = org.base_url();
+    server::start(settings(&[
+        "--salesforce-login-url",
+        &base,
+        "--salesforce-client-id",
+        DEMO_CLIENT_ID,
+        "--salesforce-client-secret",
+        DEMO_CLIENT_SECRET,
+        "--rate-limit",
+        UNLIMITED_RATE,
+        "--redis-url",
+        redis.url(),
+        "--redis-prefix",
+        redis.prefix(),
+    ]))
+    .await
+    .expect("replica starts")
 }
 
-impl Replica {
-    async fn start(org: &RunningSandbox, redis: &TestRedis) -> Self {
-        let base = org.base_url();
-        let settings = settings(&[
-            "--salesforce-login-url",
-            &base,
-            "--salesforce-client-id",
-            DEMO_CLIENT_ID,
-            "--salesforce-client-secret",
-            DEMO_CLIENT_SECRET,
-            "--rate-limit",
-            UNLIMITED_RATE,
-        ]);
-        let connected = server::salesforce::connect(&settings)
-            .await
-            .expect("connect");
-        let mcp_server = server::mcp_server(&connected, &settings).expect("MCP server");
-        let store =
-            RedisSessionStore::connect(redis.url(), redis.prefix(), Duration::from_secs(600))
-                .expect("session store");
-        let config = HttpConfig::default();
-        let max_body_bytes = config.max_body_bytes;
-        let state = AppState {
-            mcp: McpHttpService::new(mcp_server, Arc::new(store), config),
-            client: connected.client.clone(),
-            metrics: Metrics::default(),
-            token_refreshes: connected.token_refreshes.clone(),
-            limiter: AppState::limiter(1_000_000),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server::http::serve(
-            listener,
-            App(Arc::new(state)),
-            Layers {
-                request_timeout: settings.request_timeout,
-                max_body_bytes,
-                allowed_origins: Vec::new(),
-            },
-            settings.shutdown_grace,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Self {
-            url,
-            token_refreshes: connected.token_refreshes,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
-    }
+/// A replica's `sfmcp_token_refreshes_total`.
+async fn token_refreshes(replica: &server::Running) -> u64 {
+    let text = reqwest::get(format!("http://{}/metrics", replica.local_addr))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    text.lines()
+        .find_map(|l| l.strip_prefix("sfmcp_token_refreshes_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no token refresh count in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,20 +150,19 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let redis = TestRedis::shared();
     let org = sandbox_org().await;
     let ids = DemoIds::lookup(&org.base_url(), org.sandbox().issue_access_token()).await;
-    let replicas = [
-        Replica::start(&org, &redis).await,
-        Replica::start(&org, &redis).await,
-    ];
+    let replicas = [replica(&org, &redis).await, replica(&org, &redis).await];
+    let urls: Vec<String> = replicas
+        .iter()
+        .map(|r| format!("http://{}/mcp", r.local_addr))
+        .collect();
     let http = reqwest::Client::new();
 
     // A session opened on one replica is served by either, call after call.
-    let mut session = LegacySession::open(&http, &replicas[0].url)
-        .await
-        .expect("session");
+    let mut session = LegacySession::open(&http, &urls[0]).await.expect("session");
     for n in 0..10 {
         let (tool, args) = ids.mixed_call(n);
         let result = session
-            .call(&replicas[n % 2].url, tool, args)
+            .call(&urls[n % 2], tool, args)
             .await
             .unwrap_or_else(|e| panic!("{tool} on replica {}: {e:#}", n % 2));
         assert!(!result.is_error, "{tool}: {}", result.text);
@@ -214,11 +172,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     forged.set_id("f".repeat(32));
     assert!(
         forged
-            .call(
-                &replicas[1].url,
-                "fetch",
-                serde_json::json!({"id": ids.lead})
-            )
+            .call(&urls[1], "fetch", serde_json::json!({"id": ids.lead}))
             .await
             .is_err(),
         "an unknown session was served"
@@ -229,7 +183,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let mut sessions = Vec::new();
     for i in 0..clients {
         sessions.push(
-            LegacySession::open(&http, &replicas[i % 2].url)
+            LegacySession::open(&http, &urls[i % 2])
                 .await
                 .expect("session"),
         );
@@ -240,15 +194,12 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
         org_admin(&org, reqwest::Method::POST, "sessions/expire").await;
     };
     let load = futures::future::join_all(sessions.iter_mut().enumerate().map(|(i, session)| {
-        let (replicas, ids) = (&replicas, &ids);
+        let (urls, ids) = (&urls, &ids);
         async move {
             let mut failed = Vec::new();
             for round in 0..6 {
                 let (tool, args) = ids.mixed_call([0, 3, 4][(i + round) % 3]);
-                match session
-                    .call(&replicas[(i + round) % 2].url, tool, args)
-                    .await
-                {
+                match session.call(&urls[(i + round) % 2], tool, args).await {
                     Ok(result) if !result.is_error => {}
                     Ok(result) => failed.push(format!("{tool}: {}", result.text)),
                     Err(e) => failed.push(format!("{tool}: {e:#}")),
@@ -270,7 +221,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     assert!(refused > 0, "the expiry did not hit the load");
     assert_eq!(tokens, 2, "one token request per replica: {entries:?}");
     for replica in &replicas {
-        assert_eq!(replica.token_refreshes.load(Ordering::SeqCst), 1);
+        assert_eq!(token_refreshes(replica).await, 1);
     }
     for replica in replicas {
         replica.shutdown().await;
