@@ -258,3 +258,23 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The environment of a worker acting on `org` with one Task per new Lead ([`LEAD_RULES`]),
+/// its queue under `redis`'s prefix, accepting messages from [`ORG`].
+pub fn lead_worker_env(
+    org: &RunningSandbox,
+    redis: &test_support::TestRedis,
+    name: &str,
+) -> Vec<(&'static str, String)> {
+    let mut env = salesforce_env(org);
+    env.extend([
+        ("REDIS_URL", redis.url().to_owned()),
+        ("SFMCP_REDIS_PREFIX", redis.prefix().to_owned()),
+        ("SFMCP_ALLOWED_ORGS", ORG.to_owned()),
+        (
+            "SFMCP_RULES",
+            rules_file(name, LEAD_RULES).display().to_string(),
+        ),
+    ]);
+    env
+}

@@ -131,6 +131,7 @@ mod tests {
         for expected in [
             "parse_and_dispatch",
             "parse_soap",
+            "sandbox_soql",
             "soql_escape",
             "soql_parse",
         ] {

@@ -3,7 +3,8 @@
 //! Two kinds of isolation. [`TestRedis::shared`] hands out a unique key prefix on the Redis at
 //! `REDIS_URL` (default `redis://127.0.0.1:6379`) and deletes its keys when dropped: cheap, and
 //! what most store tests need. [`TestRedis::private`] starts a `redis-server` of its own on a free
-//! loopback port (no persistence), for tests that restart or stop Redis. Neither ever skips: if no
+//! loopback port (no persistence, or with [`TestRedis::private_persistent`] an append-only file
+//! synced on every write), for tests that restart or stop Redis. Neither ever skips: if no
 //! Redis can be had, the test fails with a message naming what to install.
 
 use std::net::TcpListener;
@@ -31,6 +32,7 @@ struct PrivateServer {
     child: Child,
     port: u16,
     dir: PathBuf,
+    persistent: bool,
 }
 
 impl TestRedis {
@@ -55,6 +57,20 @@ impl TestRedis {
     /// # Panics
     /// When `redis-server` cannot be started: the message says how to get it.
     pub fn private() -> Self {
+        Self::private_server(false)
+    }
+
+    /// Like [`private`](Self::private), but the server keeps an append-only file synced on every
+    /// write (`appendfsync always`), as a production Redis must for acknowledged work to survive
+    /// a crash: [`stop`](Self::stop) then [`start`](Self::start) keeps every acknowledged write.
+    ///
+    /// # Panics
+    /// When `redis-server` cannot be started: the message says how to get it.
+    pub fn private_persistent() -> Self {
+        Self::private_server(true)
+    }
+
+    fn private_server(persistent: bool) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "sfmcp-redis-{}",
             unique_prefix().trim_end_matches(':')
@@ -63,12 +79,17 @@ impl TestRedis {
             panic!("cannot create {}: {error}", dir.display());
         }
         let port = free_port();
-        let child = start_server(port, &dir);
+        let child = start_server(port, &dir, persistent);
         let url = format!("redis://127.0.0.1:{port}");
         let mut redis = Self {
             url,
             prefix: unique_prefix(),
-            server: Some(PrivateServer { child, port, dir }),
+            server: Some(PrivateServer {
+                child,
+                port,
+                dir,
+                persistent,
+            }),
         };
         redis.wait_until_up();
         redis
@@ -99,7 +120,7 @@ impl TestRedis {
         keys
     }
 
-    /// Stops the private server (the data is gone: it keeps nothing on disk).
+    /// Stops the private server (SIGKILL). Unless it is persistent, the data is gone.
     ///
     /// # Panics
     /// On a shared Redis, which a test must never stop.
@@ -121,7 +142,7 @@ impl TestRedis {
             .server
             .as_mut()
             .expect("only a private Redis can be started");
-        server.child = start_server(server.port, &server.dir);
+        server.child = start_server(server.port, &server.dir, server.persistent);
         self.wait_until_up();
     }
 
@@ -163,7 +184,12 @@ impl Drop for TestRedis {
     }
 }
 
-fn start_server(port: u16, dir: &PathBuf) -> Child {
+fn start_server(port: u16, dir: &PathBuf, persistent: bool) -> Child {
+    let append_only: &[&str] = if persistent {
+        &["--appendonly", "yes", "--appendfsync", "always"]
+    } else {
+        &["--appendonly", "no"]
+    };
     Command::new("redis-server")
         .args([
             "--port",
@@ -172,9 +198,8 @@ fn start_server(port: u16, dir: &PathBuf) -> Child {
             "127.0.0.1",
             "--save",
             "",
-            "--appendonly",
-            "no",
         ])
+        .args(append_only)
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -254,5 +279,15 @@ mod tests {
             redis.keys().is_empty(),
             "a restarted private server keeps nothing"
         );
+    }
+
+    #[test]
+    fn a_persistent_private_server_keeps_its_writes_across_a_kill() {
+        let mut redis = TestRedis::private_persistent();
+        set(redis.url(), &format!("{}k", redis.prefix()));
+        redis.stop();
+        assert!(ping(redis.url()).is_err(), "stopped server still answers");
+        redis.start();
+        assert_eq!(redis.keys(), vec![format!("{}k", redis.prefix())]);
     }
 }
