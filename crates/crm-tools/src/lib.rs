@@ -31,6 +31,7 @@
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
 
+mod analytics;
 mod config;
 mod connection;
 mod cursor;
@@ -40,7 +41,10 @@ mod output;
 mod period;
 mod tools;
 
-pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
+pub use config::{
+    CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, LeadScoring, MAX_ROW_CAP, PipelineSettings,
+    RouteStep, ScoreWeights,
+};
 pub use connection::{Connection, Connections, SingleConnection};
 pub use error::Error;
 pub use tools::{CrmTools, TOOL_NAMES, WRITE_TOOL_NAMES};
