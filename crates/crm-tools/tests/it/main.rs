@@ -2,12 +2,16 @@
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
 //! store directly.
 
+mod account_activity;
 mod errors;
 mod http;
 mod injection;
 mod insights;
 mod listing;
 mod opportunity;
+mod pipeline;
+mod route_leads;
+mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod support;
