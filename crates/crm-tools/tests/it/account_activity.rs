@@ -225,6 +225,31 @@ async fn a_generated_account_over_two_years() {
         result["totals"]
     );
     assert_eq!(result["byMonth"].as_array().unwrap().len(), 25);
+    // The demo org's showcase account, by name as a user would ask.
+    let acme = bench
+        .call(
+            "summarizeAccountActivity",
+            json!({"name": "Acme Corp", "months": 6}),
+        )
+        .await;
+    let acme_id = acme["account"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        bench.row("Account", &acme_id).text("Name").as_deref(),
+        Some("Acme Corp")
+    );
+    check(&acme, &expected(&bench, &acme_id, 6));
+    let active_months = acme["byMonth"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["tasks"].as_u64().unwrap() > 0)
+        .count();
+    assert!(active_months >= 6, "{}", acme["byMonth"]);
+    assert_eq!(
+        acme["totals"]["opportunitiesClosed"],
+        json!(2),
+        "won 4 months ago, lost 2"
+    );
     let message = bench
         .call_err(
             "summarizeAccountActivity",

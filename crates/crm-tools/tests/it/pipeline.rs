@@ -226,6 +226,12 @@ async fn deals_most_likely_to_close_this_month() {
         "{} deals close this month",
         e.deals.len()
     );
+    let overdue = e
+        .risks
+        .values()
+        .filter(|r| r.contains(&"closeDatePassed"))
+        .count();
+    assert!(overdue > 5, "the demo org has slipped deals: {overdue}");
     assert_eq!(result["totals"]["openDeals"], json!(e.deals.len()));
     // likelihood = probability / 100 × (1 − 0.2 × risk factors); ties by amount, then id.
     let mut ranked: Vec<(f64, f64, String)> = e
