@@ -26,6 +26,12 @@
 //!   total and weighted pipeline, fetched concurrently;
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
 //!   opportunities and cases;
+//! - `scoreLeads`: explainable 0–100 lead scores, factor by factor (`analytics::scoring`);
+//! - `analyzePipeline`: risk factors, forecasts and likely closes for a period
+//!   (`analytics::pipeline`, `analytics::periods`);
+//! - `summarizeAccountActivity`: an account's timeline by month and type;
+//! - `routeLeads`: owner assignment by the `lead-routing` steps the worker uses, dry run unless
+//!   `apply` is true.
 //! - the generic catalog: `querySoql` (model-written SOQL through the read-only guard),
 //!   `searchRecords` (SOSL), `listObjects`, `describeObject`, `getRecord`, `createRecord`,
 //!   `updateRecord`, `deleteRecord` (any object, validated against describe), `bulkImport`
@@ -39,6 +45,7 @@
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
 
+mod analytics;
 mod audit;
 mod cache;
 mod config;
@@ -54,7 +61,10 @@ mod validate;
 
 pub use audit::AUDIT_TARGET;
 pub use cache::{DEFAULT_RECORD_TTL, RecordCache};
-pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
+pub use config::{
+    CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, LeadScoring, MAX_ROW_CAP, PipelineSettings,
+    RouteStep, ScoreWeights,
+};
 pub use connection::{Connection, Connections, SingleConnection};
 pub use error::Error;
 pub use events::{EventEntry, EventSource};

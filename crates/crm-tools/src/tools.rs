@@ -2,9 +2,14 @@
 //! (one module per tool) on an [`McpServerBuilder`]. Shared helpers run SOQL built with the typed
 //! builder and adapt handlers to `mcp-protocol`'s signature.
 
+mod account_activity;
 mod account_insights;
+mod activity_dates;
+mod analyze_pipeline;
 mod create_task;
 mod get_opportunity;
+mod route_leads;
+mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod update_contact;
@@ -36,7 +41,7 @@ use serde::de::DeserializeOwned;
 use crate::{Connection, Connections, CrmConfig, Error, EventSource};
 
 /// Every tool name, in registration order.
-pub const TOOL_NAMES: [&str; 21] = [
+pub const TOOL_NAMES: [&str; 25] = [
     "searchLeads",
     "getOpportunity",
     "getAccountInsights",
@@ -44,6 +49,10 @@ pub const TOOL_NAMES: [&str; 21] = [
     "createTask",
     "search",
     "fetch",
+    "scoreLeads",
+    "analyzePipeline",
+    "summarizeAccountActivity",
+    "routeLeads",
     // The generic catalog.
     "querySoql",
     "searchRecords",
@@ -62,9 +71,10 @@ pub const TOOL_NAMES: [&str; 21] = [
 ];
 
 /// The tools that change data: not listed in read-only mode.
-pub const WRITE_TOOL_NAMES: [&str; 7] = [
+pub const WRITE_TOOL_NAMES: [&str; 8] = [
     "updateContact",
     "createTask",
+    "routeLeads",
     // The generic catalog.
     "createRecord",
     "updateRecord",
@@ -147,6 +157,7 @@ impl CrmTools {
         match name {
             "updateContact" => config.may_write("Contact"),
             "createTask" => config.may_write("Task"),
+            "routeLeads" => config.may_write("Lead"),
             // Generic writes check the allow-list per call; a Flow may write any object, so it
             // is offered only when every object is writable.
             "createRecord" | "updateRecord" | "deleteRecord" | "bulkImport" => !config.read_only,
@@ -193,7 +204,25 @@ impl CrmTools {
             .tool(
                 search_fetch::fetch_tool(),
                 handler(&self.shared, search_fetch::fetch),
+            )
+            .tool(
+                score_leads::tool(config),
+                handler(&self.shared, score_leads::run),
+            )
+            .tool(
+                analyze_pipeline::tool(config),
+                handler(&self.shared, analyze_pipeline::run),
+            )
+            .tool(
+                account_activity::tool(config),
+                handler(&self.shared, account_activity::run),
             );
+        if self.lists("routeLeads") {
+            builder = builder.tool(
+                route_leads::tool(config),
+                handler(&self.shared, route_leads::run),
+            );
+        }
         self.register_catalog(builder)
     }
 

@@ -1,9 +1,11 @@
 //! The deterministic, seeded dataset generator: realistic accounts, contacts, leads,
 //! opportunities, contact roles, cases, tasks and events with dates spread around the clock's
-//! "today" (some created today and this week), in three sizes.
+//! "today" (some created today and this week), in three sizes; the demo size also has the
+//! showcase history of `showcase` ("Acme Corp", deals past their close date).
 
 mod names;
 mod rng;
+mod showcase;
 
 use std::sync::Arc;
 
@@ -794,6 +796,15 @@ pub fn generate(
             loader.insert(&act, r);
         }
     }
+    if size == DatasetSize::Demo {
+        showcase::add(&mut loader, seed, &accounts, &owners);
+        // The showcase's size is not part of `counts`: report the final figure once.
+        loader.total = loader.done;
+        (loader.progress)(Progress {
+            done: loader.done,
+            total: loader.total,
+        });
+    }
 }
 
 #[cfg(test)]
@@ -861,8 +872,55 @@ mod tests {
         }
         assert!(recent > 100, "only {recent} recent leads");
         assert_eq!(table.len(), 5_000);
-        // Opportunities derive probability and closed flags from the stage.
+        // The showcase: one "Acme Corp" with a history, and open deals past their close date.
+        let (_, account, accounts) = data.object("Account").unwrap();
+        let name = account.field_index("Name").unwrap();
+        let acme: Vec<_> = accounts
+            .rows()
+            .iter()
+            .filter(|r| r.get(name).as_text() == Some("Acme Corp"))
+            .collect();
+        assert_eq!(acme.len(), 1);
         let (_, opp, opps) = data.object("Opportunity").unwrap();
+        let (close, closed) = (
+            opp.field_index("CloseDate").unwrap(),
+            opp.field_index("IsClosed").unwrap(),
+        );
+        let overdue = opps
+            .rows()
+            .iter()
+            .filter(|r| {
+                r.get(closed) == &Value::Bool(false)
+                    && matches!(r.get(close), Value::Date(d) if *d < now.date_naive())
+            })
+            .count();
+        assert!(overdue >= 40, "{overdue} open deals past their close date");
+        let (_, contact, contacts) = data.object("Contact").unwrap();
+        let account_f = contact.field_index("AccountId").unwrap();
+        let people: Vec<Value> = contacts
+            .rows()
+            .iter()
+            .filter(|r| r.get(account_f) == &Value::Id(acme[0].id))
+            .map(|r| Value::Id(r.id))
+            .collect();
+        assert_eq!(people.len(), 4);
+        let (_, task, tasks) = data.object("Task").unwrap();
+        let who = task.field_index("WhoId").unwrap();
+        let date = task.field_index("ActivityDate").unwrap();
+        let months: std::collections::BTreeSet<u32> = tasks
+            .rows()
+            .iter()
+            .filter(|r| people.contains(r.get(who)))
+            .filter_map(|r| match r.get(date) {
+                Value::Date(d) => Some(chrono::Datelike::month(d)),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            months.len() >= 6,
+            "tasks with Acme's people span months: {months:?}"
+        );
+        // Opportunities derive probability and closed flags from the stage.
         let (stage, prob) = (
             opp.field_index("StageName").unwrap(),
             opp.field_index("Probability").unwrap(),

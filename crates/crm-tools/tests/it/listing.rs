@@ -65,6 +65,7 @@ async fn read_only_mode_hides_write_tools() {
         .filter(|t| !WRITE_TOOL_NAMES.contains(t) && *t != "recentEvents")
         .collect();
     assert_eq!(listed, names(&expected));
+    assert!(listed.contains("scoreLeads") && !listed.contains("routeLeads"));
     let contact = bench.rows("Contact")[0].id();
     let error = bench
         .request(
@@ -87,6 +88,7 @@ async fn the_writable_allow_list_and_row_cap_apply() {
     let listed = bench.listed_tools().await;
     assert!(listed.contains("createTask"));
     assert!(!listed.contains("updateContact"));
+    assert!(!listed.contains("routeLeads"), "Lead is not writable");
     let page = bench.call("searchLeads", json!({})).await;
     assert_eq!(page["leads"].as_array().unwrap().len(), 5);
     assert!(page["nextCursor"].is_string());

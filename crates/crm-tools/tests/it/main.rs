@@ -2,6 +2,7 @@
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
 //! store directly.
 
+mod account_activity;
 mod catalog_ops;
 mod catalog_query;
 mod catalog_records;
@@ -11,6 +12,9 @@ mod injection;
 mod insights;
 mod listing;
 mod opportunity;
+mod pipeline;
+mod route_leads;
+mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod support;
