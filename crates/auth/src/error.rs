@@ -30,6 +30,9 @@ pub enum Error {
     /// The storage backend failed (Redis unreachable, pool exhausted, …).
     #[error("storage backend: {0}")]
     Storage(String),
+    /// A bound was reached (a full store, a rate limit): try again later.
+    #[error("capacity exhausted: {0}")]
+    Capacity(&'static str),
     /// A compare-and-swap lost a race: the record changed since it was read.
     #[error("the record was changed concurrently")]
     Conflict,
@@ -104,6 +107,8 @@ pub enum OAuthErrorCode {
     InvalidRedirectUri,
     /// `invalid_client_metadata` (RFC 7591).
     InvalidClientMetadata,
+    /// `temporarily_unavailable`: a rate limit or capacity bound was hit (answered with 429).
+    TemporarilyUnavailable,
 }
 
 impl OAuthErrorCode {
@@ -122,6 +127,7 @@ impl OAuthErrorCode {
             Self::InvalidTarget => "invalid_target",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 
@@ -130,6 +136,7 @@ impl OAuthErrorCode {
         match self {
             Self::InvalidClient => 401,
             Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 429,
             _ => 400,
         }
     }

@@ -19,7 +19,9 @@ use url::Url;
 
 use crate::{Error, Result};
 
+pub use client_metadata::ClientMetadataFetcher;
 pub use grants::{GrantKind, GrantRecord, GrantStore, PendingConsent};
+use registration::RegisteredClient;
 
 /// Configuration of our authorization server and protected resource.
 #[derive(Debug, Clone)]
@@ -36,9 +38,14 @@ pub struct McpAuthConfig {
     pub refresh_token_ttl: Duration,
     /// Lifetime of our authorization codes.
     pub code_ttl: Duration,
-    /// Whether to advertise Client ID Metadata Documents. Off by default: this crate does not
-    /// fetch them yet, and clients prefer them over registration when advertised.
+    /// Whether to accept (and advertise) Client ID Metadata Documents: a `client_id` that is an
+    /// https URL is resolved through [`Self::client_metadata`]. On by default.
     pub client_id_metadata_document_supported: bool,
+    /// Fetches and caches client metadata documents (public https hosts only by default; tests
+    /// inject their own [`client_metadata::DocumentFetcher`]).
+    pub client_metadata: ClientMetadataFetcher,
+    /// Bounds on registration and consent records.
+    pub limits: registration::RegistrationLimits,
 }
 
 impl McpAuthConfig {
@@ -58,7 +65,9 @@ impl McpAuthConfig {
             access_token_ttl: Duration::from_secs(60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             code_ttl: Duration::from_secs(5 * 60),
-            client_id_metadata_document_supported: false,
+            client_id_metadata_document_supported: true,
+            client_metadata: ClientMetadataFetcher::default(),
+            limits: registration::RegistrationLimits::default(),
         })
     }
 
@@ -81,6 +90,26 @@ impl McpAuthConfig {
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer())
     }
+}
+
+/// The client named `client_id`: with Client ID Metadata Documents on, an `https://` id is
+/// resolved from its document (errors are `invalid_client`); any other id is looked up among
+/// registered clients. `None`: no such registered client.
+pub async fn lookup_client(
+    store: &dyn GrantStore,
+    config: &McpAuthConfig,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>> {
+    if config.client_id_metadata_document_supported && client_id.starts_with("https://") {
+        return config.client_metadata.client(client_id).await.map(Some);
+    }
+    let client = store.get_client(client_id).await?;
+    if let Some(client) = &client {
+        store
+            .touch_client(client, config.limits.client_idle_ttl)
+            .await?;
+    }
+    Ok(client)
 }
 
 /// Parses an https (or loopback http) URL without fragment or query.

@@ -57,6 +57,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn index_remove(&self, index: &str, member: &str) -> Result<()>;
     /// The members of the set `index`.
     async fn index_members(&self, index: &str) -> Result<Vec<String>>;
+    /// Atomically adds one to the counter at `key` and returns the new count; a counter created
+    /// by this call expires after `window` (fixed-window rate limits).
+    async fn increment(&self, key: &str, window: Duration) -> Result<u64>;
 }
 
 /// Identifies one Salesforce connection: who (our principal) and which org.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use salesforce_api::{Client, DescribeCache};
 
-use crate::Error;
+use crate::{Error, RecordCache};
 
 /// One org connection for one call.
 #[derive(Debug, Clone)]
@@ -21,6 +21,9 @@ pub struct Connection {
     /// Describe results for this connection. Describes differ between orgs and, through field
     /// permissions, between users: share one cache per (principal, org), never across them.
     pub describe_cache: Arc<DescribeCache>,
+    /// Hot reference records (accounts, users) read by `getRecord`; per (principal, org) like
+    /// the describe cache. Keep the `Arc` to invalidate entries on webhook events.
+    pub record_cache: Arc<RecordCache>,
 }
 
 impl Connection {
@@ -31,7 +34,15 @@ impl Connection {
             client,
             instance_url: instance_url.trim_end_matches('/').to_owned(),
             describe_cache: Arc::new(DescribeCache::default()),
+            record_cache: Arc::new(RecordCache::default()),
         }
+    }
+
+    /// The same connection using `cache` for hot records, kept by the caller for this
+    /// (principal, org) across calls.
+    pub fn with_record_cache(mut self, cache: Arc<RecordCache>) -> Self {
+        self.record_cache = cache;
+        self
     }
 
     /// The same connection using `cache`, kept by the caller for this (principal, org) across
@@ -63,6 +74,12 @@ pub trait Connections: Send + Sync + 'static {
         cx: &'a ToolContext,
         org: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Connection, Error>>;
+
+    /// Who the call runs for, as the audit log names them (a principal id, never a token).
+    /// `None` (the default) logs `-`.
+    fn principal(&self, _cx: &ToolContext) -> Option<String> {
+        None
+    }
 }
 
 /// One fixed connection for every call (single-user deployments, stdio, tests). A call naming an

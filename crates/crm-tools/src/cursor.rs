@@ -23,6 +23,22 @@ pub(crate) fn fingerprint(tool: &str, filters: &Value) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The fingerprint of a list tool's filters (its arguments serialized without paging ones) and
+/// the offset `cursor` stands for (0 without one).
+pub(crate) fn start(
+    tool: &str,
+    filters: &impl serde::Serialize,
+    cursor: Option<&str>,
+) -> Result<(String, u64), Error> {
+    let filters = serde_json::to_value(filters).map_err(|e| Error::invalid(e.to_string()))?;
+    let fingerprint = fingerprint(tool, &filters);
+    let offset = match cursor {
+        Some(c) => decode(c, &fingerprint)?,
+        None => 0,
+    };
+    Ok((fingerprint, offset))
+}
+
 /// A cursor for the page starting at `offset`.
 pub(crate) fn encode(fingerprint: &str, offset: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{VERSION}:{offset}:{fingerprint}"))

@@ -25,22 +25,37 @@
 //! - `getAccountInsights`: an account with open opportunities, key contacts, open cases and
 //!   total and weighted pipeline, fetched concurrently;
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
-//!   opportunities and cases.
+//!   opportunities and cases;
+//! - the generic catalog: `querySoql` (model-written SOQL through the read-only guard),
+//!   `searchRecords` (SOSL), `listObjects`, `describeObject`, `getRecord`, `createRecord`,
+//!   `updateRecord`, `deleteRecord` (any object, validated against describe), `bulkImport`
+//!   (Bulk API 2.0 ingest with progress notifications), `bulkExport` (Bulk query as an embedded
+//!   CSV), `runFlow`, `runReport`, `recentEvents` (listed when [`CrmTools::with_events`] gave
+//!   it an [`EventSource`]) and `getApiUsage`.
+//!
+//! Every write logs one audit line on the tracing target [`AUDIT_TARGET`] (`sfmcp::audit`).
 //!
 //! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
 
+mod audit;
+mod cache;
 mod config;
 mod connection;
 mod cursor;
 mod error;
+mod events;
 mod ids;
 mod output;
 mod period;
 mod tools;
+mod validate;
 
+pub use audit::AUDIT_TARGET;
+pub use cache::{DEFAULT_RECORD_TTL, RecordCache};
 pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
 pub use connection::{Connection, Connections, SingleConnection};
 pub use error::Error;
+pub use events::{EventEntry, EventSource};
 pub use tools::{CrmTools, TOOL_NAMES, WRITE_TOOL_NAMES};

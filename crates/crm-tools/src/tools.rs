@@ -8,6 +8,22 @@ mod get_opportunity;
 mod search_fetch;
 mod search_leads;
 mod update_contact;
+// The generic catalog (querySoql … getApiUsage).
+mod api_usage;
+mod bulk_export;
+mod bulk_import;
+mod create_record;
+mod delete_record;
+mod describe_object;
+mod get_record;
+mod list_objects;
+mod query_soql;
+mod recent_events;
+mod run_flow;
+mod run_report;
+mod search_records;
+mod sobject;
+mod update_record;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,10 +33,10 @@ use salesforce_api::soql::{Field, Select};
 use salesforce_api::{QueryOptions, Record};
 use serde::de::DeserializeOwned;
 
-use crate::{Connection, Connections, CrmConfig, Error};
+use crate::{Connection, Connections, CrmConfig, Error, EventSource};
 
 /// Every tool name, in registration order.
-pub const TOOL_NAMES: [&str; 7] = [
+pub const TOOL_NAMES: [&str; 21] = [
     "searchLeads",
     "getOpportunity",
     "getAccountInsights",
@@ -28,15 +44,41 @@ pub const TOOL_NAMES: [&str; 7] = [
     "createTask",
     "search",
     "fetch",
+    // The generic catalog.
+    "querySoql",
+    "searchRecords",
+    "listObjects",
+    "describeObject",
+    "getRecord",
+    "createRecord",
+    "updateRecord",
+    "deleteRecord",
+    "bulkImport",
+    "bulkExport",
+    "runFlow",
+    "runReport",
+    "recentEvents",
+    "getApiUsage",
 ];
 
 /// The tools that change data: not listed in read-only mode.
-pub const WRITE_TOOL_NAMES: [&str; 2] = ["updateContact", "createTask"];
+pub const WRITE_TOOL_NAMES: [&str; 7] = [
+    "updateContact",
+    "createTask",
+    // The generic catalog.
+    "createRecord",
+    "updateRecord",
+    "deleteRecord",
+    "bulkImport",
+    "runFlow",
+];
 
 /// What every handler shares.
 pub(crate) struct Shared {
     connections: Arc<dyn Connections>,
     pub(crate) config: CrmConfig,
+    /// The webhook worker's event feed, for `recentEvents`.
+    pub(crate) events: Option<Arc<dyn EventSource>>,
 }
 
 impl Shared {
@@ -46,6 +88,11 @@ impl Shared {
         org: Option<&str>,
     ) -> Result<Connection, Error> {
         self.connections.connect(cx, org).await
+    }
+
+    /// Who the call runs for, for the audit log.
+    pub(crate) fn principal(&self, cx: &ToolContext) -> Option<String> {
+        self.connections.principal(cx)
     }
 }
 
@@ -70,6 +117,19 @@ impl CrmTools {
             shared: Arc::new(Shared {
                 connections: Arc::new(connections),
                 config,
+                events: None,
+            }),
+        }
+    }
+
+    /// The same tools with `recentEvents` reading `events` (the webhook worker's feed). Without
+    /// an event source `recentEvents` is not listed.
+    pub fn with_events(self, events: impl EventSource) -> Self {
+        CrmTools {
+            shared: Arc::new(Shared {
+                connections: self.shared.connections.clone(),
+                config: self.shared.config.clone(),
+                events: Some(Arc::new(events)),
             }),
         }
     }
@@ -87,6 +147,11 @@ impl CrmTools {
         match name {
             "updateContact" => config.may_write("Contact"),
             "createTask" => config.may_write("Task"),
+            // Generic writes check the allow-list per call; a Flow may write any object, so it
+            // is offered only when every object is writable.
+            "createRecord" | "updateRecord" | "deleteRecord" | "bulkImport" => !config.read_only,
+            "runFlow" => !config.read_only && config.writable_objects.is_none(),
+            "recentEvents" => self.shared.events.is_some(),
             _ => true,
         }
     }
@@ -120,7 +185,7 @@ impl CrmTools {
                 handler(&self.shared, create_task::run),
             );
         }
-        builder
+        builder = builder
             .tool(
                 search_fetch::search_tool(),
                 handler(&self.shared, search_fetch::search),
@@ -128,7 +193,38 @@ impl CrmTools {
             .tool(
                 search_fetch::fetch_tool(),
                 handler(&self.shared, search_fetch::fetch),
-            )
+            );
+        self.register_catalog(builder)
+    }
+
+    /// The generic catalog, in [`TOOL_NAMES`] order, each only where [`CrmTools::lists`] says.
+    fn register_catalog(&self, mut builder: McpServerBuilder) -> McpServerBuilder {
+        let (s, config) = (&self.shared, &self.shared.config);
+        // Each tool has its own argument type, hence a macro rather than a list.
+        macro_rules! listed {
+            ($($name:literal => $tool:expr, $run:path;)*) => {$(
+                if self.lists($name) {
+                    builder = builder.tool($tool, handler(s, $run));
+                }
+            )*};
+        }
+        listed! {
+            "querySoql" => query_soql::tool(config), query_soql::run;
+            "searchRecords" => search_records::tool(config), search_records::run;
+            "listObjects" => list_objects::tool(config), list_objects::run;
+            "describeObject" => describe_object::tool(), describe_object::run;
+            "getRecord" => get_record::tool(), get_record::run;
+            "createRecord" => create_record::tool(), create_record::run;
+            "updateRecord" => update_record::tool(), update_record::run;
+            "deleteRecord" => delete_record::tool(), delete_record::run;
+            "bulkImport" => bulk_import::tool(config), bulk_import::run;
+            "bulkExport" => bulk_export::tool(config), bulk_export::run;
+            "runFlow" => run_flow::tool(), run_flow::run;
+            "runReport" => run_report::tool(config), run_report::run;
+            "recentEvents" => recent_events::tool(config), recent_events::run;
+            "getApiUsage" => api_usage::tool(), api_usage::run;
+        }
+        builder
     }
 }
 

@@ -37,6 +37,10 @@ pub struct SessionState {
     /// Whether `notifications/initialized` arrived.
     #[serde(default)]
     pub initialized: bool,
+    /// The [`crate::SessionOwner`] that created the session, if the request carried one: only
+    /// requests from the same owner may use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Which era served a request.
@@ -257,6 +261,7 @@ impl McpServer {
             protocol_version: version.to_owned(),
             log_level: None,
             initialized: false,
+            owner: None,
         };
         (Ok(result), Some(state))
     }

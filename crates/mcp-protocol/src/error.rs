@@ -17,6 +17,9 @@ pub enum Error {
     /// The session store failed (the message never contains session ids).
     #[error("session store: {0}")]
     SessionStore(String),
+    /// The session store holds as many sessions as it may; a new one is refused.
+    #[error("too many sessions")]
+    SessionLimit,
     /// An I/O error in a transport.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

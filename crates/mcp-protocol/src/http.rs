@@ -29,7 +29,7 @@ use crate::jsonrpc::{
     to_json_bytes,
 };
 use crate::server::{LEGACY_VERSIONS, MODERN_VERSION, McpServer};
-use crate::session::{SessionId, SessionStore};
+use crate::session::{SessionId, SessionOwner, SessionStore};
 
 pub use serve::serve;
 
@@ -50,10 +50,13 @@ pub type McpBody = UnsyncBoxBody<Bytes, Infallible>;
 pub struct HttpConfig {
     /// Largest request body accepted (413 above it).
     pub max_body_bytes: usize,
-    /// Accepted `Host` names (without port); `None` accepts any host.
+    /// Accepted `Host` names (without port), checked against the `Host` header and, for HTTP/2,
+    /// the `:authority` (every one present must be allowed); `None` accepts any host.
     pub allowed_hosts: Option<Vec<String>>,
-    /// Accepted `Origin` values (`scheme://host[:port]`); `None` accepts origins whose host is
-    /// an allowed host. Requests without `Origin` (non-browser clients) are accepted.
+    /// Accepted `Origin` values (`scheme://host[:port]`), compared by scheme, host and port
+    /// (a default port may be written or left out). `None` accepts only a same-origin `Origin`:
+    /// an allowed host with the port of the request's own authority. Requests without `Origin`
+    /// (non-browser clients) are accepted.
     pub allowed_origins: Option<Vec<String>>,
     /// Interval of SSE keep-alive comments.
     pub keep_alive: Duration,
@@ -219,10 +222,42 @@ pub fn decode_header_value(v: &str) -> Option<String> {
 }
 
 fn host_without_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.find(']').map_or(host, |i| &host[..=i]);
+    split_authority(host).0
+}
+
+/// `host[:port]` into the host (IPv6 in brackets) and the port text, if any.
+fn split_authority(authority: &str) -> (&str, Option<&str>) {
+    if authority.starts_with('[') {
+        return match authority.find(']') {
+            Some(i) => (&authority[..=i], authority[i + 1..].strip_prefix(':')),
+            None => (authority, None),
+        };
     }
-    host.rsplit_once(':').map_or(host, |(h, _)| h)
+    match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    }
+}
+
+/// An origin as (scheme, host, port), lower-cased, the default port filled in; `None` unless
+/// it is `http` or `https` with a host and nothing after the authority.
+fn parse_origin(origin: &str) -> Option<(String, String, u16)> {
+    let (scheme, authority) = origin.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    let (host, port) = split_authority(authority);
+    let port = match port {
+        None => default_port,
+        Some(p) => p.parse().ok()?,
+    };
+    (!host.is_empty()).then(|| (scheme, host.to_ascii_lowercase(), port))
 }
 
 impl HttpInner {
@@ -233,7 +268,7 @@ impl HttpInner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
-        if let Some(reason) = self.check_host_and_origin(&parts.headers) {
+        if let Some(reason) = self.check_host_and_origin(&parts.headers, &parts.uri) {
             return rpc_error(
                 StatusCode::FORBIDDEN,
                 None,
@@ -243,8 +278,8 @@ impl HttpInner {
         let extensions = Arc::new(parts.extensions);
         match parts.method {
             Method::POST => self.post(parts.headers, extensions, body).await,
-            Method::GET => self.get(&parts.headers).await,
-            Method::DELETE => self.delete(&parts.headers).await,
+            Method::GET => self.get(&parts.headers, &extensions).await,
+            Method::DELETE => self.delete(&parts.headers, &extensions).await,
             _ => {
                 let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
                 r.headers_mut()
@@ -254,21 +289,43 @@ impl HttpInner {
         }
     }
 
-    fn check_host_and_origin(&self, headers: &HeaderMap) -> Option<String> {
+    fn check_host_and_origin(&self, headers: &HeaderMap, uri: &http::Uri) -> Option<String> {
         let cfg = &self.config;
+        // HTTP/1.1 names the host in `Host`; HTTP/2 in `:authority` (the URI), maybe both.
+        let host_header = header_str(headers, header::HOST.as_str());
+        let uri_authority = uri.authority().map(http::uri::Authority::as_str);
+        let request_authority = host_header.or(uri_authority);
         if let Some(hosts) = &cfg.allowed_hosts {
-            let host = header_str(headers, header::HOST.as_str()).map(host_without_port);
-            if !host.is_some_and(|h| hosts.iter().any(|a| a.eq_ignore_ascii_case(h))) {
+            let allowed = |authority: &str| {
+                let host = host_without_port(authority);
+                hosts.iter().any(|a| a.eq_ignore_ascii_case(host))
+            };
+            let named: Vec<&str> = host_header.into_iter().chain(uri_authority).collect();
+            if named.is_empty() || !named.iter().all(|a| allowed(a)) {
                 return Some("Host not allowed".into());
             }
         }
         let origin = header_str(headers, header::ORIGIN.as_str())?;
+        let Some((scheme, host, port)) = parse_origin(origin) else {
+            return Some("Origin not allowed".into());
+        };
         let ok = match (&cfg.allowed_origins, &cfg.allowed_hosts) {
-            (Some(origins), _) => origins.iter().any(|o| o.eq_ignore_ascii_case(origin)),
-            (None, Some(hosts)) => origin
-                .split_once("://")
-                .map(|(_, rest)| host_without_port(rest))
-                .is_some_and(|h| hosts.iter().any(|a| a.eq_ignore_ascii_case(h))),
+            (Some(origins), _) => origins
+                .iter()
+                .filter_map(|o| parse_origin(o))
+                .any(|(s, h, p)| s == scheme && h == host && p == port),
+            (None, Some(hosts)) => {
+                // Same origin: an allowed host, and the port the request itself was sent to.
+                let request_port = request_authority
+                    .and_then(|a| split_authority(a).1)
+                    .map(str::parse::<u16>);
+                let port_matches = match request_port {
+                    Some(Ok(p)) => p == port,
+                    Some(Err(_)) => false,
+                    None => port == 80 || port == 443,
+                };
+                port_matches && hosts.iter().any(|a| a.eq_ignore_ascii_case(&host))
+            }
             (None, None) => true,
         };
         (!ok).then(|| "Origin not allowed".into())
@@ -418,7 +475,7 @@ impl HttpInner {
                     ErrorObject::invalid_request("Bad Request: Mcp-Session-Id header is required"),
                 );
             }
-            Some(raw) => match self.load_session(raw).await {
+            Some(raw) => match self.load_session(raw, &extensions).await {
                 Ok(Some(s)) => s,
                 Ok(None) => {
                     return rpc_error(
@@ -437,15 +494,21 @@ impl HttpInner {
         }
     }
 
+    /// Loads a session for a request; `None` when unknown, expired or owned by someone else
+    /// (answered like an unknown session, so ids of other owners' sessions are not confirmed).
     async fn load_session(
         &self,
         raw: &str,
+        extensions: &http::Extensions,
     ) -> Result<Option<(SessionId, SessionState)>, HttpResponse> {
         let Some(sid) = SessionId::parse(raw) else {
             return Ok(None);
         };
+        let owner = owner_of(extensions);
         match self.store.load(&sid).await {
-            Ok(state) => Ok(state.map(|s| (sid, s))),
+            Ok(state) => Ok(state
+                .filter(|s| s.owner.as_deref() == owner)
+                .map(|s| (sid, s))),
             Err(e) => {
                 tracing::warn!(error = %e, "session store failed");
                 Err(rpc_error(
@@ -463,19 +526,35 @@ impl HttpInner {
         extensions: Arc<http::Extensions>,
     ) -> HttpResponse {
         let id = req.id.clone();
+        let owner = owner_of(&extensions).map(str::to_owned);
         let env = RequestEnv::new(None).with_extensions(extensions);
         let out = self.server.handle_request(req, None, env).await;
-        let Some(state) = out.session else {
+        let Some(mut state) = out.session else {
             return json_response(status_for(Era::Legacy, &out.response), &out.response);
         };
+        state.owner = owner;
         let sid = SessionId::generate();
-        if let Err(e) = self.store.save(&sid, &state).await {
-            tracing::warn!(error = %e, "session store failed");
-            return rpc_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(id),
-                ErrorObject::internal("session store unavailable"),
-            );
+        match self.store.save(&sid, &state).await {
+            Ok(()) => {}
+            Err(crate::Error::SessionLimit) => {
+                tracing::warn!("session limit reached; initialize refused");
+                let mut r = rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some(id),
+                    ErrorObject::internal("too many sessions; try again later"),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+                return r;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "session store failed");
+                return rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some(id),
+                    ErrorObject::internal("session store unavailable"),
+                );
+            }
         }
         let mut r = json_response(StatusCode::OK, &out.response);
         if let Ok(v) = HeaderValue::from_str(sid.as_str()) {
@@ -574,7 +653,7 @@ impl HttpInner {
         }
     }
 
-    async fn get(&self, headers: &HeaderMap) -> HttpResponse {
+    async fn get(&self, headers: &HeaderMap, extensions: &http::Extensions) -> HttpResponse {
         let Some(raw) = header_str(headers, SESSION_HEADER) else {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
         };
@@ -585,7 +664,7 @@ impl HttpInner {
                 ErrorObject::invalid_request("Not Acceptable: Accept must list text/event-stream"),
             );
         }
-        match self.load_session(raw).await {
+        match self.load_session(raw, extensions).await {
             Ok(Some(_)) => sse::response(sse::Stream::idle(
                 self.config.keep_alive,
                 self.streams_closed.clone(),
@@ -599,12 +678,15 @@ impl HttpInner {
         }
     }
 
-    async fn delete(&self, headers: &HeaderMap) -> HttpResponse {
+    async fn delete(&self, headers: &HeaderMap, extensions: &http::Extensions) -> HttpResponse {
         let Some(raw) = header_str(headers, SESSION_HEADER) else {
             return empty(StatusCode::METHOD_NOT_ALLOWED);
         };
-        let Some(sid) = SessionId::parse(raw) else {
-            return empty(StatusCode::NOT_FOUND);
+        // Only its owner may end a session.
+        let sid = match self.load_session(raw, extensions).await {
+            Ok(Some((sid, _))) => sid,
+            Ok(None) => return empty(StatusCode::NOT_FOUND),
+            Err(resp) => return resp,
         };
         match self.store.delete(&sid).await {
             Ok(true) => empty(StatusCode::OK),
@@ -615,6 +697,10 @@ impl HttpInner {
             }
         }
     }
+}
+
+fn owner_of(extensions: &http::Extensions) -> Option<&str> {
+    extensions.get::<SessionOwner>().map(|o| o.0.as_str())
 }
 
 /// Checks `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` against the body.
@@ -685,6 +771,35 @@ mod tests {
         assert_eq!(host_without_port("localhost:8080"), "localhost");
         assert_eq!(host_without_port("[::1]:80"), "[::1]");
         assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(split_authority("[::1]:80"), ("[::1]", Some("80")));
+        assert_eq!(split_authority("[::1]"), ("[::1]", None));
+    }
+
+    #[test]
+    fn origins_parse_with_default_ports() {
+        let parsed = |o| parse_origin(o);
+        assert_eq!(
+            parsed("https://App.Example.com"),
+            Some(("https".into(), "app.example.com".into(), 443))
+        );
+        assert_eq!(
+            parsed("http://localhost:3000"),
+            Some(("http".into(), "localhost".into(), 3000))
+        );
+        assert_eq!(
+            parsed("http://[::1]"),
+            Some(("http".into(), "[::1]".into(), 80))
+        );
+        for bad in [
+            "null",
+            "file://x",
+            "https://",
+            "https://a.com/path",
+            "https://u@a.com",
+            "https://a.com:x",
+        ] {
+            assert_eq!(parsed(bad), None, "{bad}");
+        }
     }
 
     #[test]

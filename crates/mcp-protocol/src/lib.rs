@@ -73,5 +73,5 @@ pub use registry::{
     ToolError, ToolOutput,
 };
 pub use server::{CacheScope, McpServer, McpServerBuilder};
-pub use session::{InMemorySessionStore, RedisSessionStore, SessionId, SessionStore};
+pub use session::{InMemorySessionStore, RedisSessionStore, SessionId, SessionOwner, SessionStore};
 pub use stdio::{serve_lines, serve_stdio};

@@ -63,12 +63,35 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool, Error>>;
 }
 
-/// Sessions in this process's memory, expiring after an idle TTL. Loads take a shared lock
-/// and bump an atomic last-use stamp, so concurrent requests do not serialize on it.
+/// The authenticated owner of a request, put in the HTTP request's extensions by whatever
+/// authenticates in front of the MCP service (the server maps its principal to a string). A
+/// legacy session created with an owner can only be used by requests with the same owner; one
+/// created without can only be used without. The crate never interprets the value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SessionOwner(pub String);
+
+impl fmt::Debug for SessionOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionOwner([redacted])")
+    }
+}
+
+/// Default cap of [`InMemorySessionStore`].
+pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
+
+/// Sessions in this process's memory, expiring after an idle TTL, at most `max_sessions` of them
+/// (a new session beyond that is refused with [`Error::SessionLimit`]). Loads take a shared lock
+/// and bump an atomic last-use stamp, so concurrent requests do not serialize on it. Expired
+/// sessions are swept at most once per sweep interval (a fraction of the TTL), not on every
+/// save, so saving stays O(1) amortised.
 #[derive(Debug)]
 pub struct InMemorySessionStore {
     ttl: Duration,
+    max_sessions: usize,
+    sweep_every_ms: u64,
     epoch: Instant,
+    /// When expired sessions were last swept (see `sweep_if_due`).
+    last_sweep: AtomicU64,
     sessions: RwLock<HashMap<SessionId, Entry>>,
 }
 
@@ -80,13 +103,39 @@ struct Entry {
 }
 
 impl InMemorySessionStore {
-    /// A store whose sessions expire after `ttl` without use.
+    /// A store whose sessions expire after `ttl` without use, holding at most
+    /// [`DEFAULT_MAX_SESSIONS`].
     pub fn new(ttl: Duration) -> Self {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         InMemorySessionStore {
             ttl,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            // A quarter of the TTL keeps expired entries to a small overhang; at most a minute.
+            sweep_every_ms: (ttl_ms / 4).clamp(1, 60_000),
             epoch: Instant::now(),
+            last_sweep: AtomicU64::new(0),
             sessions: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// The same store holding at most `max_sessions` live sessions (at least one).
+    #[must_use]
+    pub fn with_max_sessions(mut self, max_sessions: usize) -> Self {
+        self.max_sessions = max_sessions.max(1);
+        self
+    }
+
+    /// How many sessions are held now, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn now_ms(&self) -> u64 {
@@ -96,6 +145,19 @@ impl InMemorySessionStore {
     fn expired(&self, entry: &Entry, now: u64) -> bool {
         let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
         now.saturating_sub(entry.last_used.load(Ordering::Relaxed)) >= ttl
+    }
+
+    /// Sweeps expired sessions if the last sweep is at least an interval old; whether it did.
+    fn sweep_if_due(&self, map: &mut HashMap<SessionId, Entry>, now: u64) -> bool {
+        // Stored as the sweep time + 1, so 0 means "never swept".
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        let stamp = now.saturating_add(1);
+        if last != 0 && stamp.saturating_sub(last) < self.sweep_every_ms {
+            return false;
+        }
+        self.last_sweep.store(stamp, Ordering::Relaxed);
+        map.retain(|_, e| !self.expired(e, now));
+        true
     }
 }
 
@@ -114,8 +176,23 @@ impl SessionStore for InMemorySessionStore {
         Box::pin(async move {
             let now = self.now_ms();
             let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
-            // Drop expired sessions as we go so the map stays bounded by live sessions.
-            map.retain(|_, e| !self.expired(e, now));
+            self.sweep_if_due(&mut map, now);
+            if !map.contains_key(id) && map.len() >= self.max_sessions {
+                // Full: expired sessions may still be in the map between sweeps. Sweeping
+                // whenever full would let a flood of initializes make every save O(n), so
+                // only an already-expired entry found cheaply is reused.
+                let expired = map
+                    .iter()
+                    .take(64)
+                    .find(|(_, e)| self.expired(e, now))
+                    .map(|(k, _)| k.clone());
+                match expired {
+                    Some(old) => {
+                        map.remove(&old);
+                    }
+                    None => return Err(Error::SessionLimit),
+                }
+            }
             map.insert(
                 id.clone(),
                 Entry {
@@ -271,11 +348,7 @@ mod tests {
     async fn memory_store_round_trip() {
         let store = InMemorySessionStore::default();
         let id = SessionId::generate();
-        let state = SessionState {
-            protocol_version: "2025-06-18".into(),
-            log_level: None,
-            initialized: false,
-        };
+        let state = state();
         assert_eq!(store.load(&id).await.unwrap(), None);
         store.save(&id, &state).await.unwrap();
         assert_eq!(store.load(&id).await.unwrap(), Some(state));
@@ -287,12 +360,60 @@ mod tests {
     async fn memory_store_expires() {
         let store = InMemorySessionStore::new(Duration::ZERO);
         let id = SessionId::generate();
-        let state = SessionState {
+        let state = state();
+        store.save(&id, &state).await.unwrap();
+        assert_eq!(store.load(&id).await.unwrap(), None);
+    }
+
+    fn state() -> SessionState {
+        SessionState {
             protocol_version: "2025-06-18".into(),
             log_level: None,
             initialized: false,
-        };
-        store.save(&id, &state).await.unwrap();
-        assert_eq!(store.load(&id).await.unwrap(), None);
+            owner: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_store_is_capped() {
+        let store = InMemorySessionStore::default().with_max_sessions(3);
+        let ids: Vec<SessionId> = (0..3).map(|_| SessionId::generate()).collect();
+        for id in &ids {
+            store.save(id, &state()).await.unwrap();
+        }
+        let refused = store.save(&SessionId::generate(), &state()).await;
+        assert!(matches!(refused, Err(Error::SessionLimit)), "{refused:?}");
+        // Existing sessions can still be updated, and a deleted one frees a place.
+        store.save(&ids[0], &state()).await.unwrap();
+        assert!(store.delete(&ids[1]).await.unwrap());
+        store.save(&SessionId::generate(), &state()).await.unwrap();
+        assert_eq!(store.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_store_reuses_expired_places() {
+        let store = InMemorySessionStore::new(Duration::from_millis(50)).with_max_sessions(2);
+        store.save(&SessionId::generate(), &state()).await.unwrap();
+        store.save(&SessionId::generate(), &state()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        store.save(&SessionId::generate(), &state()).await.unwrap();
+        store.save(&SessionId::generate(), &state()).await.unwrap();
+        assert!(store.len() <= 2);
+    }
+
+    #[tokio::test]
+    async fn saves_do_not_sweep_every_time() {
+        let store = InMemorySessionStore::new(Duration::from_secs(3600));
+        let now = store.now_ms();
+        let mut map = HashMap::new();
+        assert!(store.sweep_if_due(&mut map, now), "the first save sweeps");
+        assert!(
+            !store.sweep_if_due(&mut map, now + 1),
+            "the next one does not"
+        );
+        assert!(
+            store.sweep_if_due(&mut map, now + 60_000),
+            "a minute later it does again"
+        );
     }
 }

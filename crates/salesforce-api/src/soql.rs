@@ -24,7 +24,7 @@ mod builder;
 mod guard;
 
 pub use builder::{Field, Filter, IntoSoqlValue, Order, Select};
-pub use guard::{GuardedQuery, LimitAdjustment, QueryGuard};
+pub use guard::{GuardedQuery, LimitAdjustment, QueryGuard, own_field_paths};
 pub use salesforce_core::soql::{
     AggregateFunction, Condition, FieldPath, Identifier, MAX_OFFSET, Query, RelativeDate,
     SoqlError, SoqlString, Value, escape, parse,

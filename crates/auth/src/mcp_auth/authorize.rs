@@ -1,5 +1,5 @@
-//! Validation of an MCP client's authorization request (`/oauth/authorize`): registered client,
-//! exact redirect URI, PKCE S256, `resource` equal to our MCP URL, known scopes.
+//! Validation of an MCP client's authorization request (`/oauth/authorize`): a registered
+//! client or one described by its metadata document, exact redirect URI, PKCE S256, `resource` equal to our MCP URL, known scopes.
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -77,8 +77,7 @@ pub async fn validate_authorization_request(
         .client_id
         .as_deref()
         .ok_or_else(|| Error::oauth(OAuthErrorCode::InvalidRequest, "client_id is required"))?;
-    let client = store
-        .get_client(client_id)
+    let client = super::lookup_client(store, config, client_id)
         .await?
         .ok_or_else(|| Error::oauth(OAuthErrorCode::InvalidClient, "unknown client"))?;
     let redirect_uri = params

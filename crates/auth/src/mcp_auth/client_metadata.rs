@@ -1,17 +1,18 @@
 //! Client ID Metadata Documents (MCP authorization): a `client_id` that is an https URL names a
-//! JSON document describing the client. The pieces are here — which URLs and addresses may be
-//! fetched ([`check_document_url`], [`is_public_ip`]), the fetch with size and time limits over a
-//! connection pinned to the checked address ([`ClientMetadataFetcher`]), validation of the
-//! document ([`parse_document`]) and a short cache.
-//!
-//! Not yet wired into `/oauth/authorize` and `/oauth/token` (they look clients up in the store
-//! only), so `client_id_metadata_document_supported` stays false until that is done and tested.
+//! JSON document describing the client. Which URLs and addresses may be fetched
+//! ([`check_document_url`], [`is_public_ip`], [`check_resolved`]), the transport behind the
+//! [`DocumentFetcher`] trait ([`PublicHttpsFetcher`]: DNS, the public-address check, a
+//! connection pinned to the checked address, no redirects, [`MAX_DOCUMENT_BYTES`] and a time
+//! limit), validation of the document ([`parse_document`]) and a short, bounded cache
+//! ([`ClientMetadataFetcher`]). `/oauth/authorize`, `/oauth/token` and `/oauth/revoke` resolve
+//! such client ids through [`super::lookup_client`].
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde::Deserialize;
 use url::Url;
 
@@ -171,103 +172,228 @@ pub fn parse_document(url: &Url, body: &[u8]) -> Result<RegisteredClient> {
     })
 }
 
-/// Fetches and caches client metadata documents. Cheap to clone.
+/// The transport that reads a client metadata document. [`PublicHttpsFetcher`] in production;
+/// tests put a local server behind their own implementation built from
+/// [`document_http_client`] and [`read_document`], so only the address check differs.
+#[async_trait]
+pub trait DocumentFetcher: Send + Sync + 'static {
+    /// The body of the document at `url` (already passed [`check_document_url`]), at most
+    /// [`MAX_DOCUMENT_BYTES`]. Errors are `invalid_client`.
+    async fn fetch(&self, url: &Url) -> Result<Vec<u8>>;
+}
+
+/// An HTTP client for documents: no redirects followed, `timeout` on connect and on the whole
+/// exchange, and when `pin` is given, `host` resolved only to that checked address.
+pub fn document_http_client(
+    timeout: Duration,
+    pin: Option<(&str, SocketAddr)>,
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout);
+    if let Some((host, address)) = pin {
+        builder = builder.resolve(host, address);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+}
+
+/// GETs `url` with `http` and reads at most [`MAX_DOCUMENT_BYTES`]: anything but `200` (a
+/// redirect included) is refused, and so is a larger body, whatever its `Content-Length` says.
+pub async fn read_document(http: &reqwest::Client, url: &Url) -> Result<Vec<u8>> {
+    let mut response = http
+        .get(url.clone())
+        .header(http::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|_| invalid("client metadata could not be fetched"))?;
+    if response.status() != reqwest::StatusCode::OK {
+        return Err(invalid("client metadata could not be fetched"));
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(invalid("client metadata document too large"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| invalid("client metadata could not be read"))?
+    {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(invalid("client metadata document too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Fetches documents from public https hosts only: the name is resolved, every address must be
+/// public ([`check_resolved`]), and the connection goes to the checked address (no second
+/// lookup an attacker's DNS could answer differently).
+#[derive(Debug, Clone)]
+pub struct PublicHttpsFetcher {
+    timeout: Duration,
+}
+
+impl PublicHttpsFetcher {
+    /// A fetcher giving up after `timeout` (lookup, connect and body together).
+    pub fn new(timeout: Duration) -> Self {
+        Self { timeout }
+    }
+}
+
+impl Default for PublicHttpsFetcher {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(5))
+    }
+}
+
+#[async_trait]
+impl DocumentFetcher for PublicHttpsFetcher {
+    async fn fetch(&self, url: &Url) -> Result<Vec<u8>> {
+        let url = check_document_url(url.as_str())?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| invalid("client_id URL has no host"))?
+            .to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let fetch = async {
+            let lookup = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+                .await
+                .map_err(|_| invalid("client_id host does not resolve"))?;
+            let addresses: Vec<SocketAddr> = lookup.take(16).collect();
+            let pinned = check_resolved(&addresses)?;
+            let http = document_http_client(self.timeout, Some((&host, pinned)))?;
+            read_document(&http, &url).await
+        };
+        tokio::time::timeout(self.timeout, fetch)
+            .await
+            .map_err(|_| invalid("client metadata fetch timed out"))?
+    }
+}
+
+/// A cached outcome: the client, or the description of why the document was refused (kept
+/// briefly so a bad client id cannot make us fetch on every request).
+type Cached = std::result::Result<RegisteredClient, &'static str>;
+
+/// Resolves https client ids to clients through a [`DocumentFetcher`], with a bounded cache
+/// (successes for `ttl`, failures for a shorter time). Cheap to clone; clones share the cache.
 #[derive(Clone)]
 pub struct ClientMetadataFetcher {
-    timeout: Duration,
+    fetcher: Arc<dyn DocumentFetcher>,
     ttl: Duration,
+    failure_ttl: Duration,
+    max_cached: usize,
     clock: Arc<dyn Clock>,
-    cache: Arc<Mutex<HashMap<String, (RegisteredClient, u64)>>>,
+    cache: Arc<Mutex<HashMap<String, (Cached, u64)>>>,
 }
 
 impl std::fmt::Debug for ClientMetadataFetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientMetadataFetcher")
-            .field("timeout", &self.timeout)
             .field("ttl", &self.ttl)
+            .field("max_cached", &self.max_cached)
             .finish_non_exhaustive()
     }
 }
 
 impl Default for ClientMetadataFetcher {
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            ttl: Duration::from_secs(5 * 60),
-            clock: Arc::new(SystemClock),
-            cache: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Self::new(Arc::new(PublicHttpsFetcher::default()))
     }
 }
 
 impl ClientMetadataFetcher {
+    /// Documents read through `fetcher`, cached 5 minutes (failures 30 seconds), at most 1,000.
+    pub fn new(fetcher: Arc<dyn DocumentFetcher>) -> Self {
+        Self {
+            fetcher,
+            ttl: Duration::from_secs(5 * 60),
+            failure_ttl: Duration::from_secs(30),
+            max_cached: MAX_CACHED,
+            clock: Arc::new(SystemClock),
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// How long a fetched document (and, capped at this, a refusal) is reused.
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self.failure_ttl = self.failure_ttl.min(ttl);
+        self
+    }
+
+    /// The most documents kept (at least one).
+    #[must_use]
+    pub fn with_max_cached(mut self, max_cached: usize) -> Self {
+        self.max_cached = max_cached.max(1);
+        self
+    }
+
+    /// The clock cache expiry is judged by.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How many outcomes are cached now (for tests and metrics).
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map_or(0, |cache| cache.len())
+    }
+
     /// The client described at `client_id` (an https URL): from the cache while fresh,
-    /// otherwise resolved, checked and fetched (no redirects, [`MAX_DOCUMENT_BYTES`], the
-    /// timeout), over a connection pinned to the address that was checked.
+    /// otherwise checked, fetched and validated.
     pub async fn client(&self, client_id: &str) -> Result<RegisteredClient> {
         let now = self.clock.now_ms();
-        if let Some(hit) = self.cache.lock().ok().and_then(|cache| {
+        let hit = self.cache.lock().ok().and_then(|cache| {
             cache
                 .get(client_id)
                 .filter(|(_, until)| *until > now)
-                .map(|(c, _)| c.clone())
-        }) {
-            return Ok(hit);
+                .map(|(outcome, _)| outcome.clone())
+        });
+        if let Some(outcome) = hit {
+            return outcome.map_err(invalid);
         }
         let url = check_document_url(client_id)?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| invalid("client_id URL has no host"))?
-            .to_owned();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let lookup = tokio::time::timeout(
-            self.timeout,
-            tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
-        )
-        .await
-        .map_err(|_| invalid("client_id host lookup timed out"))?
-        .map_err(|_| invalid("client_id host does not resolve"))?;
-        let addresses: Vec<SocketAddr> = lookup.take(16).collect();
-        let pinned = check_resolved(&addresses)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout)
-            .resolve(&host, pinned)
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-        let mut response = http
-            .get(url.clone())
-            .header(http::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|_| invalid("client metadata could not be fetched"))?;
-        if response.status() != reqwest::StatusCode::OK {
-            return Err(invalid("client metadata could not be fetched"));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|_| invalid("client metadata could not be read"))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(invalid("client metadata document too large"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let client = parse_document(&url, &body)?;
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= MAX_CACHED {
-                cache.retain(|_, (_, until)| *until > now);
-            }
-            if cache.len() < MAX_CACHED {
-                let until =
-                    now.saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX));
-                cache.insert(client_id.to_owned(), (client.clone(), until));
+        let outcome = match self.fetcher.fetch(&url).await {
+            Ok(body) => parse_document(&url, &body),
+            Err(error) => Err(error),
+        };
+        let (cached, ttl) = match &outcome {
+            Ok(client) => (Ok(client.clone()), self.ttl),
+            Err(Error::OAuth { description, .. }) => (Err(*description), self.failure_ttl),
+            // Not the client's fault (our configuration): nothing to remember.
+            Err(_) => return outcome,
+        };
+        self.remember(client_id, cached, now, ttl);
+        outcome
+    }
+
+    fn remember(&self, client_id: &str, outcome: Cached, now: u64, ttl: Duration) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        if cache.len() >= self.max_cached && !cache.contains_key(client_id) {
+            cache.retain(|_, (_, until)| *until > now);
+            // Still full of fresh entries: drop the one closest to expiry.
+            if cache.len() >= self.max_cached
+                && let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, (_, until))| *until)
+                    .map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
             }
         }
-        Ok(client)
+        let until = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        cache.insert(client_id.to_owned(), (outcome, until));
     }
 }
 
@@ -306,6 +432,52 @@ mod tests {
             "64:ff9b::a00:1",
         ] {
             assert!(!is_public_ip(private.parse().unwrap()), "{private}");
+        }
+    }
+
+    #[test]
+    fn range_boundaries_are_exact() {
+        let public = [
+            "9.255.255.255",
+            "11.0.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.167.255.255",
+            "192.169.0.0",
+            "169.253.255.255",
+            "169.255.0.0",
+            "1.0.0.0",
+            "::ffff:8.8.8.8",
+            "fbff:ffff::1",
+            "fe00::1",
+            "2a00:1450::1",
+        ];
+        for ip in public {
+            assert!(is_public_ip(ip.parse().unwrap()), "{ip} should be public");
+        }
+        let private = [
+            "10.0.0.0",
+            "10.255.255.255",
+            "172.16.0.0",
+            "172.31.255.255",
+            "192.168.0.0",
+            "192.168.255.255",
+            "169.254.0.0",
+            "169.254.255.255",
+            "0.0.0.0",
+            "0.255.255.255",
+            "::ffff:0.0.0.0",
+            "::ffff:169.254.169.254",
+            "::ffff:172.16.0.1",
+            "::ffff:192.168.1.1",
+            "fc00::",
+            "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "fe80::",
+            "febf:ffff::1",
+            "::1",
+        ];
+        for ip in private {
+            assert!(!is_public_ip(ip.parse().unwrap()), "{ip} should be refused");
         }
     }
 
@@ -366,6 +538,15 @@ mod tests {
     async fn a_name_resolving_to_loopback_is_not_fetched() {
         let fetcher = ClientMetadataFetcher::default();
         let refused = fetcher.client("https://localhost/client.json").await;
-        assert!(matches!(refused, Err(Error::OAuth { .. })), "{refused:?}");
+        assert!(
+            matches!(
+                refused,
+                Err(Error::OAuth {
+                    description: "client_id host resolves to a non-public address",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
     }
 }

@@ -81,8 +81,14 @@ pub struct GrantRecord {
 pub trait GrantStore: Send + Sync + 'static {
     /// Now, epoch milliseconds (expiry is judged by this clock).
     fn now_ms(&self) -> u64;
-    /// Saves a registered client.
+    /// Saves a registered client, kept for
+    /// [`super::registration::DEFAULT_CLIENT_IDLE_TTL`] unless touched.
     async fn put_client(&self, client: &RegisteredClient) -> Result<()>;
+    /// Saves a registered client (again), to be forgotten after `idle_ttl` without another
+    /// touch: called on registration and whenever the client is used.
+    async fn touch_client(&self, client: &RegisteredClient, idle_ttl: Duration) -> Result<()>;
+    /// Adds one to the windowed counter `key` (rate limits); the new count.
+    async fn increment_counter(&self, key: &str, window: Duration) -> Result<u64>;
     /// A registered client.
     async fn get_client(&self, client_id: &str) -> Result<Option<RegisteredClient>>;
     /// Saves a grant under the hash of its code or token.
@@ -135,9 +141,22 @@ impl GrantStore for Store {
     }
 
     async fn put_client(&self, client: &RegisteredClient) -> Result<()> {
-        self.backend()
-            .set(&client_key(&client.client_id), &encode(client)?, None)
+        self.touch_client(client, super::registration::DEFAULT_CLIENT_IDLE_TTL)
             .await
+    }
+
+    async fn touch_client(&self, client: &RegisteredClient, idle_ttl: Duration) -> Result<()> {
+        self.backend()
+            .set(
+                &client_key(&client.client_id),
+                &encode(client)?,
+                Some(idle_ttl),
+            )
+            .await
+    }
+
+    async fn increment_counter(&self, key: &str, window: Duration) -> Result<u64> {
+        self.backend().increment(key, window).await
     }
 
     async fn get_client(&self, client_id: &str) -> Result<Option<RegisteredClient>> {

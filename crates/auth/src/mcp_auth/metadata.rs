@@ -170,7 +170,7 @@ mod tests {
                 "client_secret_post",
                 "client_secret_basic"
               ],
-              "client_id_metadata_document_supported": false,
+              "client_id_metadata_document_supported": true,
               "authorization_response_iss_parameter_supported": true
             }"#]]
         .assert_eq(&json);

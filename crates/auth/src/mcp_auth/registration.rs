@@ -1,6 +1,13 @@
 //! Dynamic Client Registration (RFC 7591): validation of the client's metadata and the registry
 //! entry. Redirect URIs must be `https`, or `http` on a loopback host; they are matched exactly
 //! later. A confidential client's secret is returned once and stored only as a hash.
+//!
+//! Registration is unauthenticated, so it is bounded ([`RegistrationLimits`]): sizes of the
+//! metadata, a fixed-window rate limit per source address and overall (answered `429
+//! temporarily_unavailable`), and an idle TTL after which an unused client is forgotten.
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
@@ -15,6 +22,88 @@ pub const MAX_REGISTRATION_BODY: usize = 16 * 1024;
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_URI_LEN: usize = 2048;
 const MAX_NAME_LEN: usize = 200;
+
+/// Bounds on what unauthenticated callers can make us store: registered clients and pending
+/// consent records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationLimits {
+    /// Most redirect URIs per client.
+    pub max_redirect_uris: usize,
+    /// Longest redirect URI, bytes.
+    pub max_redirect_uri_len: usize,
+    /// Longest `client_name`, bytes.
+    pub max_client_name_len: usize,
+    /// A registered client not used (authorize, token, revoke) for this long is forgotten.
+    pub client_idle_ttl: Duration,
+    /// The rate-limit window.
+    pub window: Duration,
+    /// Registrations per window, all sources together (this bounds the number of unused
+    /// clients to about `registrations_per_window × client_idle_ttl / window`).
+    pub registrations_per_window: u64,
+    /// Registrations per window from one source address.
+    pub registrations_per_source: u64,
+    /// Registrations per `client_idle_ttl` (a second, long fixed window): the store-wide cap,
+    /// since a client lives at least that long. At most about twice this many clients that were
+    /// never used can exist at once.
+    pub registrations_per_idle_ttl: u64,
+    /// Consent pages (each a pending record of [`crate::store::FLOW_TTL`]) per window, all
+    /// sources together.
+    pub consents_per_window: u64,
+    /// Consent pages per window from one source address.
+    pub consents_per_source: u64,
+}
+
+impl Default for RegistrationLimits {
+    fn default() -> Self {
+        Self {
+            max_redirect_uris: MAX_REDIRECT_URIS,
+            max_redirect_uri_len: MAX_URI_LEN,
+            max_client_name_len: MAX_NAME_LEN,
+            client_idle_ttl: DEFAULT_CLIENT_IDLE_TTL,
+            window: Duration::from_secs(60 * 60),
+            registrations_per_window: 1_000,
+            registrations_per_source: 20,
+            registrations_per_idle_ttl: 100_000,
+            consents_per_window: 10_000,
+            consents_per_source: 200,
+        }
+    }
+}
+
+/// How long an unused registered client is kept by default.
+pub const DEFAULT_CLIENT_IDLE_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Counts one event of `kind` from `source` (and overall) in the current window; refuses with
+/// `temporarily_unavailable` once either count is over its limit.
+pub async fn check_rate(
+    store: &dyn GrantStore,
+    kind: &str,
+    source: Option<IpAddr>,
+    window: Duration,
+    overall_limit: u64,
+    per_source_limit: u64,
+) -> Result<()> {
+    let busy = || {
+        Error::oauth(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "too many requests; try again later",
+        )
+    };
+    if let Some(source) = source {
+        let key = format!("mcp:rate:{kind}:{}", sha256_hex(&source.to_string()));
+        if store.increment_counter(&key, window).await? > per_source_limit {
+            return Err(busy());
+        }
+    }
+    if store
+        .increment_counter(&format!("mcp:rate:{kind}:all"), window)
+        .await?
+        > overall_limit
+    {
+        return Err(busy());
+    }
+    Ok(())
+}
 
 /// How a client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,9 +247,21 @@ pub fn validate_redirect_uri(uri: &str) -> Result<()> {
     Ok(())
 }
 
-/// Validates a registration request body and registers the client.
+/// Validates a registration request body and registers the client, with the default
+/// [`RegistrationLimits`] and no source address (only the overall rate limit applies).
 pub async fn register_client(
     store: &dyn GrantStore,
+    body: &[u8],
+) -> Result<ClientRegistrationResponse> {
+    register_client_limited(store, &RegistrationLimits::default(), None, body).await
+}
+
+/// Validates a registration request body against `limits` and registers the client; `source`
+/// is the caller's address for the per-source rate limit.
+pub async fn register_client_limited(
+    store: &dyn GrantStore,
+    limits: &RegistrationLimits,
+    source: Option<IpAddr>,
     body: &[u8],
 ) -> Result<ClientRegistrationResponse> {
     if body.len() > MAX_REGISTRATION_BODY {
@@ -168,19 +269,25 @@ pub async fn register_client(
     }
     let request: ClientRegistrationRequest = serde_json::from_slice(body)
         .map_err(|_| invalid_metadata("registration request is not valid JSON metadata"))?;
-    if request.redirect_uris.is_empty() || request.redirect_uris.len() > MAX_REDIRECT_URIS {
+    if request.redirect_uris.is_empty() || request.redirect_uris.len() > limits.max_redirect_uris {
         return Err(Error::oauth(
             OAuthErrorCode::InvalidRedirectUri,
-            "one to ten redirect URIs are required",
+            "too few or too many redirect URIs",
         ));
     }
     for uri in &request.redirect_uris {
+        if uri.len() > limits.max_redirect_uri_len {
+            return Err(Error::oauth(
+                OAuthErrorCode::InvalidRedirectUri,
+                "redirect URI too long",
+            ));
+        }
         validate_redirect_uri(uri)?;
     }
     if request
         .client_name
         .as_ref()
-        .is_some_and(|n| n.len() > MAX_NAME_LEN || n.chars().any(char::is_control))
+        .is_some_and(|n| n.len() > limits.max_client_name_len || n.chars().any(char::is_control))
     {
         return Err(invalid_metadata("client_name too long or not printable"));
     }
@@ -208,6 +315,26 @@ pub async fn register_client(
     if response_types != ["code"] {
         return Err(invalid_metadata("only the code response type is supported"));
     }
+    // Counted only for well-formed requests, so a client fixing its metadata is not locked out.
+    check_rate(
+        store,
+        "register",
+        source,
+        limits.window,
+        limits.registrations_per_window,
+        limits.registrations_per_source,
+    )
+    .await?;
+    if store
+        .increment_counter("mcp:rate:register:store", limits.client_idle_ttl)
+        .await?
+        > limits.registrations_per_idle_ttl
+    {
+        return Err(Error::oauth(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "the client registry is full; try again later",
+        ));
+    }
     let secret =
         (method != TokenEndpointAuthMethod::None).then(|| ClientSecret::new(random_token()));
     let issued_at = store.now_ms() / 1000;
@@ -220,7 +347,7 @@ pub async fn register_client(
         grant_types,
         client_id_issued_at: issued_at,
     };
-    store.put_client(&client).await?;
+    store.touch_client(&client, limits.client_idle_ttl).await?;
     Ok(ClientRegistrationResponse {
         client_id: client.client_id,
         client_secret_expires_at: secret.as_ref().map(|_| 0),

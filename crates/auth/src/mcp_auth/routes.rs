@@ -23,11 +23,11 @@ use super::authorize::{
     issue_authorization_code, validate_authorization_request,
 };
 use super::metadata::paths;
-use super::registration::{MAX_REGISTRATION_BODY, register_client};
+use super::registration::{MAX_REGISTRATION_BODY, check_rate, register_client_limited};
 use super::token::{
-    BasicCredentials, RevocationRequest, TokenRequest, error_body, revoke, token_endpoint,
+    BasicCredentials, RevocationRequest, TokenRequest, error_body, revoke_for, token_endpoint,
 };
-use super::{GrantStore as _, McpAuthConfig, PendingConsent};
+use super::{GrantStore as _, McpAuthConfig, PendingConsent, lookup_client};
 use crate::Error;
 use crate::login::{
     CallbackParams, SalesforceAuthorizer, finish_login, salesforce_principal, start_login,
@@ -44,6 +44,12 @@ const CONSENT_COOKIE: &str = "sfmcp_consent";
 /// `ValidatedAuthorizationRequest::browser_binding`). `SameSite=Lax`: it must travel on
 /// Salesforce's cross-site redirect back to us, which `Strict` would block.
 const LOGIN_COOKIE: &str = "sfmcp_login";
+
+/// The caller's address, put in the request extensions by the server: registration and
+/// consent pages are rate-limited per source address when it is present (and only overall
+/// when it is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
 
 #[derive(serde::Deserialize)]
 struct ConsentForm {
@@ -140,6 +146,7 @@ impl OAuthRoutes {
     {
         let path = request.uri().path().to_owned();
         let method = request.method().clone();
+        let source = request.extensions().get::<ClientAddress>().map(|a| a.0);
         let expected = match path.as_str() {
             paths::REGISTER | paths::TOKEN | paths::REVOKE | paths::CONSENT => Method::POST,
             _ => Method::GET,
@@ -154,9 +161,9 @@ impl OAuthRoutes {
             paths::AUTHORIZATION_SERVER_METADATA => {
                 json(StatusCode::OK, &self.config.authorization_server_metadata())
             }
-            paths::REGISTER => self.register(request).await,
+            paths::REGISTER => self.register(request, source).await,
             paths::AUTHORIZE => {
-                self.authorize(request.uri().query().unwrap_or_default())
+                self.authorize(request.uri().query().unwrap_or_default(), source)
                     .await
             }
             paths::SALESFORCE_CALLBACK => {
@@ -174,7 +181,7 @@ impl OAuthRoutes {
         }
     }
 
-    async fn register<B>(&self, request: Request<B>) -> Answer
+    async fn register<B>(&self, request: Request<B>, source: Option<std::net::IpAddr>) -> Answer
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -185,18 +192,34 @@ impl OAuthRoutes {
                 "body unreadable or too large",
             ));
         };
-        match register_client(&self.store, &body).await {
+        match register_client_limited(&self.store, &self.config.limits, source, &body).await {
             Ok(registered) => json(StatusCode::CREATED, &registered),
             Err(error) => oauth_error(&error),
         }
     }
 
-    async fn authorize(&self, query: &str) -> Answer {
+    async fn authorize(&self, query: &str, source: Option<std::net::IpAddr>) -> Answer {
         let Ok(params) = serde_urlencoded::from_str::<AuthorizationParams>(query) else {
             return plain(StatusCode::BAD_REQUEST, "malformed authorization request");
         };
         match validate_authorization_request(&self.store, &self.config, &params).await {
-            Ok(AuthorizeOutcome::Proceed(request)) => self.consent_page(request).await,
+            Ok(AuthorizeOutcome::Proceed(request)) => {
+                // Each consent page stores a pending record: bounded like registrations.
+                let limits = &self.config.limits;
+                match check_rate(
+                    &self.store,
+                    "consent",
+                    source,
+                    limits.window,
+                    limits.consents_per_window,
+                    limits.consents_per_source,
+                )
+                .await
+                {
+                    Ok(()) => self.consent_page(request).await,
+                    Err(error) => oauth_error(&error),
+                }
+            }
             Ok(AuthorizeOutcome::RedirectWithError(url)) => redirect(url.as_str()),
             // The client or its redirect URI is not trusted: tell the user, do not redirect.
             Err(Error::OAuth { code, description }) => {
@@ -211,10 +234,21 @@ impl OAuthRoutes {
     /// "Confused Deputy Problem"). The form is bound to this browser by a `SameSite=Strict`
     /// cookie, so another site cannot post it on the user's behalf.
     async fn consent_page(&self, request: ValidatedAuthorizationRequest) -> Answer {
-        let client_name = match self.store.get_client(&request.client_id).await {
+        let client_name = match lookup_client(&self.store, &self.config, &request.client_id).await {
             Ok(client) => client.and_then(|c| c.client_name),
             Err(error) => return server_error(&error),
         };
+        let mut name = client_name.unwrap_or_else(|| "An unnamed application".into());
+        // A metadata document's name is self-asserted: show whose site published it.
+        if let Some(host) = request
+            .client_id
+            .starts_with("https://")
+            .then(|| url::Url::parse(&request.client_id).ok())
+            .flatten()
+            .and_then(|u| u.host_str().map(str::to_owned))
+        {
+            name = format!("{name} (from {host})");
+        }
         let redirect_host = url::Url::parse(&request.redirect_uri)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -232,7 +266,6 @@ impl OAuthRoutes {
         {
             return server_error(&error);
         }
-        let name = client_name.as_deref().unwrap_or("An unnamed application");
         let page = format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Allow access?</title></head><body>\
              <h1>Allow {name} to use Salesforce through {issuer}?</h1>\
@@ -242,7 +275,7 @@ impl OAuthRoutes {
              <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
              <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
              </form></body></html>",
-            name = html_escape(name),
+            name = html_escape(&name),
             issuer = html_escape(&self.config.issuer()),
             host = html_escape(&redirect_host),
             action = paths::CONSENT,
@@ -467,7 +500,7 @@ impl OAuthRoutes {
                 "malformed form body",
             ));
         };
-        match revoke(&self.store, &form, basic.as_ref()).await {
+        match revoke_for(&self.store, &self.config, &form, basic.as_ref()).await {
             Ok(()) => plain(StatusCode::OK, ""),
             Err(error) => oauth_error(&error),
         }
@@ -575,16 +608,36 @@ fn redirect(location: &str) -> Answer {
 }
 
 fn oauth_error(error: &Error) -> Answer {
-    match error_body(error) {
+    let mut answer = match error_body(error) {
         Some((status, body)) => json(
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             &body,
         ),
         None => server_error(error),
+    };
+    if matches!(
+        answer.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     }
+    answer
 }
 
 fn server_error(error: &Error) -> Answer {
+    if let Error::Capacity(what) = error {
+        tracing::warn!(what, "OAuth endpoint at capacity");
+        let mut answer = json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"error": "temporarily_unavailable", "error_description": what}),
+        );
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return answer;
+    }
     tracing::error!(%error, "OAuth endpoint failed");
     json(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -82,9 +82,11 @@ fn invalid_grant(description: &'static str) -> Error {
     Error::oauth(OAuthErrorCode::InvalidGrant, description)
 }
 
-/// Identifies and authenticates the client of a token or revocation request.
+/// Identifies and authenticates the client of a token or revocation request: registered
+/// clients, and with `config` also clients named by a metadata document URL.
 async fn authenticate_client(
     store: &dyn GrantStore,
+    config: Option<&McpAuthConfig>,
     request: &TokenRequest,
     basic: Option<&BasicCredentials>,
 ) -> Result<RegisteredClient> {
@@ -103,7 +105,11 @@ async fn authenticate_client(
         (None, Some(id)) => (id, request.client_secret.as_deref().map(ClientSecret::new)),
         (None, None) => return Err(invalid()),
     };
-    let client = store.get_client(client_id).await?.ok_or_else(invalid)?;
+    let client = match config {
+        Some(config) => super::lookup_client(store, config, client_id).await?,
+        None => store.get_client(client_id).await?,
+    }
+    .ok_or_else(invalid)?;
     client.authenticate(secret.as_ref())?;
     Ok(client)
 }
@@ -115,7 +121,7 @@ pub async fn token_endpoint(
     request: &TokenRequest,
     basic: Option<&BasicCredentials>,
 ) -> Result<TokenResponse> {
-    let client = authenticate_client(store, request, basic).await?;
+    let client = authenticate_client(store, Some(config), request, basic).await?;
     match request.grant_type.as_deref() {
         Some("authorization_code") => exchange_code(store, config, &client, request).await,
         Some("refresh_token") => refresh(store, config, &client, request).await,
@@ -182,10 +188,13 @@ async fn exchange_code(
         return Err(invalid_grant("PKCE verification failed"));
     }
     check_resource(config, request.resource.as_deref(), &record.resource)?;
+    // Order matters: the code was taken atomically above (a concurrent redemption got `None`),
+    // and the spent marker naming the family is written before any token exists, so a replay
+    // from here on revokes what this redemption issues. A crash in between leaves a spent code
+    // and no tokens, never two token sets.
     let family = random_token();
-    let tokens = issue_tokens(store, config, &record, record.scopes.clone(), &family).await?;
     mark_spent(store, &code_hash, &record, &family, config.code_ttl).await?;
-    Ok(tokens)
+    issue_tokens(store, config, &record, record.scopes.clone(), &family).await
 }
 
 /// Remembers that `hash` was used, so a replay can find and revoke what it produced.
@@ -212,13 +221,33 @@ async fn mark_spent(
 
 /// A spent code or refresh token came back: someone holds a copy, so the tokens it led to are
 /// revoked (OAuth 2.1 §4.1.3 and §4.3.1).
+/// How long a revoked family is remembered: longer than any issuing takes.
+const REVOKED_FAMILY_TTL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+fn revoked_family_key(family: &str) -> String {
+    format!("family:{family}")
+}
+
 async fn revoke_family_of_spent(store: &dyn GrantStore, hash: &str) -> Result<()> {
     let Some(spent) = store.get_grant(GrantKind::Spent, hash).await? else {
         return Ok(());
     };
-    let Some(family) = spent.family else {
+    let Some(family) = spent.family.clone() else {
         return Ok(());
     };
+    // Remembered so that a redemption still issuing this family's tokens withdraws them.
+    match store
+        .put_grant(
+            GrantKind::Spent,
+            &revoked_family_key(&family),
+            &spent,
+            REVOKED_FAMILY_TTL,
+        )
+        .await
+    {
+        Ok(()) | Err(Error::Conflict) => {}
+        Err(error) => return Err(error),
+    }
     if let Some(current) = store.take_grant(GrantKind::Family, &family).await? {
         if let Some(access_hash) = &current.access_hash {
             store.delete_grant(GrantKind::Access, access_hash).await?;
@@ -237,6 +266,12 @@ async fn refresh(
     client: &RegisteredClient,
     request: &TokenRequest,
 ) -> Result<TokenResponse> {
+    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+        return Err(Error::oauth(
+            OAuthErrorCode::UnauthorizedClient,
+            "client is not registered for the refresh_token grant",
+        ));
+    }
     let token = request
         .refresh_token
         .as_deref()
@@ -273,9 +308,9 @@ async fn refresh(
         ));
     };
     let family = record.family.clone().unwrap_or_else(random_token);
-    let tokens = issue_tokens(store, config, &record, scopes, &family).await?;
+    // As for codes: taken atomically, marked spent, then the new pair is issued.
     mark_spent(store, &hash, &record, &family, config.refresh_token_ttl).await?;
-    Ok(tokens)
+    issue_tokens(store, config, &record, scopes, &family).await
 }
 
 async fn issue_tokens(
@@ -311,6 +346,7 @@ async fn issue_tokens(
         )
         .await?;
     let refresh_hash = sha256_hex(refresh.secret());
+    let (access_hash_copy, refresh_hash_copy) = (access_hash.clone(), refresh_hash.clone());
     let refresh_record = GrantRecord {
         expires_at_ms: now.saturating_add(millis(config.refresh_token_ttl)),
         access_hash: Some(access_hash),
@@ -336,6 +372,22 @@ async fn issue_tokens(
             config.refresh_token_ttl,
         )
         .await?;
+    // A replay of the code or refresh token seen while we were writing revoked the family
+    // before its tokens existed: withdraw them.
+    if store
+        .get_grant(GrantKind::Spent, &revoked_family_key(family))
+        .await?
+        .is_some()
+    {
+        store
+            .delete_grant(GrantKind::Access, &access_hash_copy)
+            .await?;
+        store
+            .delete_grant(GrantKind::Refresh, &refresh_hash_copy)
+            .await?;
+        store.delete_grant(GrantKind::Family, family).await?;
+        return Err(invalid_grant("the grant was replayed and is revoked"));
+    }
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",
@@ -360,9 +412,28 @@ pub struct RevocationRequest {
 
 /// Revokes one of our tokens. Revoking a refresh token also revokes the access token issued
 /// with it. Unknown tokens succeed silently (RFC 7009 §2.2); another client's tokens are left
-/// alone.
+/// alone. Only registered clients: [`revoke_for`] also knows metadata-document clients.
 pub async fn revoke(
     store: &dyn GrantStore,
+    request: &RevocationRequest,
+    basic: Option<&BasicCredentials>,
+) -> Result<()> {
+    revoke_inner(store, None, request, basic).await
+}
+
+/// [`revoke`] for every kind of client `config` accepts (registered and metadata documents).
+pub async fn revoke_for(
+    store: &dyn GrantStore,
+    config: &McpAuthConfig,
+    request: &RevocationRequest,
+    basic: Option<&BasicCredentials>,
+) -> Result<()> {
+    revoke_inner(store, Some(config), request, basic).await
+}
+
+async fn revoke_inner(
+    store: &dyn GrantStore,
+    config: Option<&McpAuthConfig>,
     request: &RevocationRequest,
     basic: Option<&BasicCredentials>,
 ) -> Result<()> {
@@ -371,7 +442,7 @@ pub async fn revoke(
         client_secret: request.client_secret.clone(),
         ..TokenRequest::default()
     };
-    let client = authenticate_client(store, &as_token_request, basic).await?;
+    let client = authenticate_client(store, config, &as_token_request, basic).await?;
     let token = request
         .token
         .as_deref()

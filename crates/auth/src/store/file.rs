@@ -315,6 +315,28 @@ impl Backend for FileBackend {
         })
         .await
     }
+
+    async fn increment(&self, key: &str, window: Duration) -> Result<u64> {
+        let key = key.to_owned();
+        self.with_contents(move |c, now| {
+            let (count, expires_at_ms) = match c.live(&key, now) {
+                Some(entry) => (
+                    entry.value.parse::<u64>().unwrap_or(0).saturating_add(1),
+                    entry.expires_at_ms,
+                ),
+                None => (1, expiry(now, Some(window))),
+            };
+            c.values.insert(
+                key,
+                Entry {
+                    value: count.to_string(),
+                    expires_at_ms,
+                },
+            );
+            (count, true)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

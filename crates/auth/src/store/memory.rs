@@ -1,5 +1,7 @@
 //! The in-memory [`Backend`]: the embedded default and the reference the Redis backend is held
-//! to. Values are the same sealed strings the Redis backend stores.
+//! to. Values are the same sealed strings the Redis backend stores. The number of keys is
+//! capped ([`MemoryBackend::with_max_entries`]): when full of live entries, new keys are refused
+//! with [`Error::Capacity`] instead of growing without bound.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -20,10 +22,22 @@ struct Inner {
     operations_since_sweep: usize,
 }
 
+/// Default cap on stored keys.
+pub const DEFAULT_MAX_ENTRIES: usize = 200_000;
+
 /// A process-local backend behind a mutex (never held across an await).
-#[derive(Default)]
 pub struct MemoryBackend {
     inner: Mutex<Inner>,
+    max_entries: usize,
+}
+
+impl Default for MemoryBackend {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::default(),
+            max_entries: DEFAULT_MAX_ENTRIES,
+        }
+    }
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -33,6 +47,35 @@ impl std::fmt::Debug for MemoryBackend {
 }
 
 impl MemoryBackend {
+    /// A backend holding at most `max_entries` keys (values and counters; at least one).
+    pub fn with_max_entries(max_entries: usize) -> Self {
+        Self {
+            max_entries: max_entries.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// Inserts `key`, refusing a new key when the store is full of live entries.
+    fn insert(
+        &self,
+        inner: &mut Inner,
+        key: &str,
+        value: String,
+        expiry: Option<Instant>,
+    ) -> Result<()> {
+        if !inner.values.contains_key(key) && inner.values.len() >= self.max_entries {
+            let now = Instant::now();
+            inner
+                .values
+                .retain(|_, (_, expiry)| expiry.is_none_or(|e| e > now));
+            if inner.values.len() >= self.max_entries {
+                return Err(Error::Capacity("in-memory store is full"));
+            }
+        }
+        inner.values.insert(key.to_owned(), (value, expiry));
+        Ok(())
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> Result<T> {
         let mut inner = self
             .inner
@@ -81,23 +124,17 @@ impl Backend for MemoryBackend {
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> Result<()> {
-        self.with(|inner| {
-            inner
-                .values
-                .insert(key.to_owned(), (value.to_owned(), expiry(ttl)));
-        })
+        self.with(|inner| self.insert(inner, key, value.to_owned(), expiry(ttl)))?
     }
 
     async fn set_if_absent(&self, key: &str, value: &str, ttl: Option<Duration>) -> Result<bool> {
         self.with(|inner| {
             if live(inner, key).is_some() {
-                return false;
+                return Ok(false);
             }
-            inner
-                .values
-                .insert(key.to_owned(), (value.to_owned(), expiry(ttl)));
-            true
-        })
+            self.insert(inner, key, value.to_owned(), expiry(ttl))
+                .map(|()| true)
+        })?
     }
 
     async fn compare_and_set(&self, key: &str, expected: &str, value: &str) -> Result<bool> {
@@ -167,5 +204,17 @@ impl Backend for MemoryBackend {
                 .map(|set| set.iter().cloned().collect())
                 .unwrap_or_default()
         })
+    }
+
+    async fn increment(&self, key: &str, window: Duration) -> Result<u64> {
+        self.with(|inner| {
+            let current = live(inner, key).and_then(|v| v.parse::<u64>().ok());
+            let (count, until) = match (current, inner.values.get(key)) {
+                (Some(n), Some((_, until))) => (n.saturating_add(1), *until),
+                _ => (1, expiry(Some(window))),
+            };
+            self.insert(inner, key, count.to_string(), until)
+                .map(|()| count)
+        })?
     }
 }

@@ -1,6 +1,6 @@
 //! The Redis [`Backend`] over deadpool-redis. Every key starts with the configured prefix;
-//! single use is `GETDEL`, compare-and-swap and compare-and-delete are Lua scripts, so each is
-//! atomic across replicas.
+//! single use is `GETDEL`; compare-and-swap, compare-and-delete and the windowed counter are Lua
+//! scripts, so each is atomic across replicas.
 
 use std::time::Duration;
 
@@ -26,12 +26,21 @@ end
 return 0
 ";
 
+const INCREMENT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n
+";
+
 /// A Redis-backed store backend.
 pub struct RedisBackend {
     pool: Pool,
     prefix: String,
     compare_and_set: Script,
     compare_and_delete: Script,
+    increment: Script,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -63,6 +72,7 @@ impl RedisBackend {
             prefix: prefix.to_owned(),
             compare_and_set: Script::new(COMPARE_AND_SET),
             compare_and_delete: Script::new(COMPARE_AND_DELETE),
+            increment: Script::new(INCREMENT),
         }
     }
 
@@ -183,6 +193,16 @@ impl Backend for RedisBackend {
         redis::cmd("SMEMBERS")
             .arg(self.key(index))
             .query_async(&mut conn)
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn increment(&self, key: &str, window: Duration) -> Result<u64> {
+        let mut conn = self.connection().await?;
+        self.increment
+            .key(self.key(key))
+            .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1))
+            .invoke_async(&mut conn)
             .await
             .map_err(storage_error)
     }

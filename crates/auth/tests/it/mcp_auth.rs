@@ -26,14 +26,14 @@ use tower::{ServiceBuilder, ServiceExt as _};
 
 use crate::common::{ORG, keyring, on_both, redis_store};
 
-const REDIRECT: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
-const RESOURCE: &str = "https://mcp.example.com/mcp";
+pub(crate) const REDIRECT: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
+pub(crate) const RESOURCE: &str = "https://mcp.example.com/mcp";
 
-fn config() -> McpAuthConfig {
+pub(crate) fn config() -> McpAuthConfig {
     McpAuthConfig::new("https://mcp.example.com", RESOURCE).unwrap()
 }
 
-async fn register(store: &dyn GrantStore) -> String {
+pub(crate) async fn register(store: &dyn GrantStore) -> String {
     let body = format!(
         r#"{{"client_name":"ChatGPT","redirect_uris":["{REDIRECT}"],"token_endpoint_auth_method":"none"}}"#
     );
@@ -56,7 +56,7 @@ fn params(client_id: &str, verifier: &PkceVerifier) -> AuthorizationParams {
     }
 }
 
-async fn validated(
+pub(crate) async fn validated(
     store: &dyn GrantStore,
     client_id: &str,
     verifier: &PkceVerifier,
@@ -71,7 +71,7 @@ async fn validated(
 }
 
 /// Register, authorize, issue our code: (client id, verifier, code).
-async fn authorized(store: &dyn GrantStore) -> (String, PkceVerifier, String) {
+pub(crate) async fn authorized(store: &dyn GrantStore) -> (String, PkceVerifier, String) {
     let client_id = register(store).await;
     let verifier = generate_verifier();
     let request = validated(store, &client_id, &verifier).await;
@@ -86,11 +86,21 @@ async fn authorized(store: &dyn GrantStore) -> (String, PkceVerifier, String) {
     (client_id, verifier, code.secret().to_owned())
 }
 
-fn code_request(client_id: &str, code: &str, verifier: &str) -> TokenRequest {
+pub(crate) fn code_request(client_id: &str, code: &str, verifier: &str) -> TokenRequest {
+    code_request_to(REDIRECT, client_id, code, verifier)
+}
+
+/// An `authorization_code` token request for a code issued to `redirect_uri`.
+pub(crate) fn code_request_to(
+    redirect_uri: &str,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> TokenRequest {
     TokenRequest {
         grant_type: Some("authorization_code".into()),
         code: Some(code.into()),
-        redirect_uri: Some(REDIRECT.into()),
+        redirect_uri: Some(redirect_uri.into()),
         code_verifier: Some(verifier.into()),
         client_id: Some(client_id.into()),
         resource: Some(RESOURCE.into()),
@@ -98,7 +108,7 @@ fn code_request(client_id: &str, code: &str, verifier: &str) -> TokenRequest {
     }
 }
 
-fn refresh_request(client_id: &str, refresh: &TokenResponse) -> TokenRequest {
+pub(crate) fn refresh_request(client_id: &str, refresh: &TokenResponse) -> TokenRequest {
     TokenRequest {
         grant_type: Some("refresh_token".into()),
         refresh_token: Some(refresh.refresh_token.secret().into()),
@@ -108,7 +118,7 @@ fn refresh_request(client_id: &str, refresh: &TokenResponse) -> TokenRequest {
     }
 }
 
-fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> OAuthErrorCode {
+pub(crate) fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> OAuthErrorCode {
     match result {
         Err(Error::OAuth { code, .. }) => code,
         other => panic!("expected an OAuth error, got {other:?}"),

@@ -203,11 +203,7 @@ pub(crate) async fn run(
     args: Args,
     cx: ToolContext,
 ) -> Result<ToolOutput, Error> {
-    if !shared.config.may_write("Task") {
-        return Err(Error::NotAllowed(
-            "this server does not allow creating tasks".into(),
-        ));
-    }
+    super::sobject::allow_write(&shared, &cx, "createTask", "Task", "")?;
     if args.subject.trim().is_empty() {
         return Err(Error::invalid("`subject` is empty: say what the task is"));
     }
@@ -248,9 +244,12 @@ pub(crate) async fn run(
         fields.insert("Description".into(), json!(d));
     }
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
-    let created = connection.client.create_record("Task", &fields).await?;
+    let result = connection.client.create_record("Task", &fields).await;
+    let created =
+        super::sobject::audit_result(&shared, &cx, "createTask", "Task", "", result, |c| {
+            Some(c.id.clone())
+        })?;
     let id = ids::parse("id", &created.id)?;
-    tracing::info!(tool = "createTask", object = "Task", record = %id.as_str(), "CRM write");
     // The task exists now: a failed read-back must not look like a failed create (the model
     // would create it again), so it falls back to what was sent.
     let read_back = query(

@@ -299,14 +299,7 @@ pub(crate) async fn run(
 ) -> Result<ToolOutput, Error> {
     let cap = shared.config.row_cap();
     let limit = args.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, cap);
-    let fingerprint = cursor::fingerprint(
-        "searchLeads",
-        &serde_json::to_value(&args).map_err(|e| Error::invalid(e.to_string()))?,
-    );
-    let offset = match &args.cursor {
-        Some(c) => cursor::decode(c, &fingerprint)?,
-        None => 0,
-    };
+    let (fingerprint, offset) = cursor::start("searchLeads", &args, args.cursor.as_deref())?;
     let conditions = filters(&args)?;
     let sort = Field::new(args.sort_by.api_name())?;
     let order = match args.sort_direction {

@@ -75,11 +75,7 @@ pub(crate) async fn run(
     args: Args,
     cx: ToolContext,
 ) -> Result<ToolOutput, Error> {
-    if !shared.config.may_write("Contact") {
-        return Err(Error::NotAllowed(
-            "this server does not allow changing contacts".into(),
-        ));
-    }
+    super::sobject::allow_write(&shared, &cx, "updateContact", "Contact", "")?;
     let (id, _) = ids::expect("id", &args.id, &["Contact"])?;
     if args.fields.is_empty() {
         return Err(Error::invalid(
@@ -131,12 +127,20 @@ pub(crate) async fn run(
             updateable.join(", ")
         )));
     }
-    connection
+    let result = connection
         .client
         .update_record("Contact", id.as_str(), &changes)
-        .await?;
+        .await;
+    super::sobject::audit_result(
+        &shared,
+        &cx,
+        "updateContact",
+        "Contact",
+        id.as_str(),
+        result,
+        |_| None,
+    )?;
     let updated: Vec<String> = changes.keys().cloned().collect();
-    tracing::info!(tool = "updateContact", object = "Contact", record = %id.as_str(), fields = ?updated, "CRM write");
     let mut read_back: Vec<&str> = vec!["Id", "Name"];
     read_back.extend(updated.iter().map(String::as_str));
     read_back.push("LastModifiedDate");

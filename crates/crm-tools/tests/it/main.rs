@@ -2,6 +2,9 @@
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
 //! store directly.
 
+mod catalog_ops;
+mod catalog_query;
+mod catalog_records;
 mod errors;
 mod http;
 mod injection;

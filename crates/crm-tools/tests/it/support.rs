@@ -46,6 +46,16 @@ impl Bench {
         sandbox: impl FnOnce(SandboxBuilder) -> SandboxBuilder,
         token: Option<&str>,
     ) -> Bench {
+        Bench::with_tools(config, sandbox, token, |tools| tools).await
+    }
+
+    /// As [`Bench::custom`], with the tools adjusted by `tools` before they are registered.
+    pub async fn with_tools(
+        config: CrmConfig,
+        sandbox: impl FnOnce(SandboxBuilder) -> SandboxBuilder,
+        token: Option<&str>,
+        tools: impl FnOnce(CrmTools) -> CrmTools,
+    ) -> Bench {
         let sandbox = sandbox(
             Sandbox::builder()
                 .dataset(DatasetSize::Tiny, 7)
@@ -60,10 +70,10 @@ impl Bench {
         let token = token.map_or_else(|| sandbox.sandbox().issue_access_token(), str::to_owned);
         let access = Access::new(&base_url, SecretString::from(token)).unwrap();
         let client = Client::builder(StaticAccess::new(access)).build().unwrap();
-        let tools = CrmTools::new(
+        let tools = tools(CrmTools::new(
             SingleConnection(Connection::new(client.clone(), &base_url)),
             config,
-        );
+        ));
         let server = tools
             .register(McpServer::builder().name("crm-test").version("0.0.0"))
             .build()

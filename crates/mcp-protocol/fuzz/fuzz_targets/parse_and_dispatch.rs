@@ -71,6 +71,7 @@ fuzz_target!(|data: &[u8]| {
         protocol_version: "2025-11-25".into(),
         log_level: None,
         initialized: true,
+        owner: None,
     };
     f.runtime.block_on(async {
         if let Ok(msg) = parse_message(data) {

@@ -8,6 +8,7 @@ mod echo_server;
 mod extensions;
 mod harness;
 mod http_cancel;
+mod http_guards;
 mod http_legacy;
 mod http_modern;
 mod interop;

@@ -24,6 +24,7 @@ async fn redis_store_round_trip() {
         protocol_version: "2025-11-25".into(),
         log_level: None,
         initialized: true,
+        owner: None,
     };
     assert_eq!(store.load(&id).await.unwrap(), None);
     store.save(&id, &state).await.unwrap();

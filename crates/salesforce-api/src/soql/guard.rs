@@ -229,6 +229,18 @@ fn strip_prefixes(query: &mut Query) {
     }
 }
 
+/// Every field path of `query` itself (select list, `WHERE`, `HAVING`, `GROUP BY`, `ORDER BY`),
+/// not of its subqueries: what a describe-aware caller resolves to decide which relationships to
+/// allow (each subquery is read against its own object, through [`Query::subqueries`]).
+pub fn own_field_paths(query: &Query) -> Vec<FieldPath> {
+    let mut copy = query.clone();
+    let mut paths = Vec::new();
+    for_each_own_path(&mut copy, &mut |path: &mut FieldPath| {
+        paths.push(path.clone())
+    });
+    paths
+}
+
 /// Calls `f` on every field path of `query` and of its subqueries.
 fn visit_paths(query: &mut Query, f: &mut impl FnMut(&mut FieldPath)) {
     for_each_own_path(query, f);
@@ -373,6 +385,22 @@ mod tests {
             assert_eq!(checked.to_soql(), *output, "{input}");
             assert_eq!(checked.limit_adjustment(), *adjustment, "{input}");
         }
+    }
+
+    #[test]
+    fn own_paths_leave_subqueries_out() {
+        let query = parse(
+            "SELECT Name, Owner.Name, (SELECT Email FROM Contacts) FROM Account WHERE Parent.Name = 'x' ORDER BY CreatedBy.Name",
+        )
+        .unwrap();
+        let paths: Vec<String> = own_field_paths(&query)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            paths,
+            ["Name", "Owner.Name", "Parent.Name", "CreatedBy.Name"]
+        );
     }
 
     #[test]
