@@ -225,7 +225,13 @@ async fn direct_mode_serves_the_sdk_with_a_salesforce_token() {
     };
     let account = facts.account_pipeline().await;
     let url = format!("{base}/mcp");
-    let run = run_sdk_as("2026-07-28", &account.0, &[url.clone()], Some(&token)).await;
+    let run = run_sdk_as(
+        "2026-07-28",
+        &account.0,
+        std::slice::from_ref(&url),
+        Some(&token),
+    )
+    .await;
     check_run(&run, &facts, &account).await;
     let forged = reqwest::Client::new()
         .post(&url)

@@ -517,6 +517,105 @@ mod tests {
     }
 
     #[test]
+    fn oauth_and_direct_name_what_they_miss_in_one_line() {
+        let key = "c2ZtY3AtZTJlLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=";
+        let cases: [(&[&str], &str); 6] = [
+            (
+                &["--auth", "oauth", "--token-key", "short"],
+                "SFMCP_TOKEN_KEY must be 32 random bytes",
+            ),
+            (
+                &[
+                    "--auth",
+                    "oauth",
+                    "--token-key",
+                    key,
+                    "--salesforce-client-id",
+                    "x",
+                ],
+                "needs SALESFORCE_LOGIN_URL",
+            ),
+            (
+                &[
+                    "--auth",
+                    "oauth",
+                    "--token-key",
+                    key,
+                    "--salesforce-login-url",
+                    "https://login.salesforce.com",
+                ],
+                "needs SALESFORCE_CLIENT_ID",
+            ),
+            (
+                &[
+                    "--auth",
+                    "oauth",
+                    "--token-key",
+                    key,
+                    "--salesforce-login-url",
+                    "https://login.salesforce.com",
+                    "--salesforce-client-id",
+                    "x",
+                ],
+                "needs SFMCP_PUBLIC_URL",
+            ),
+            (
+                &[
+                    "--auth",
+                    "direct",
+                    "--salesforce-login-url",
+                    "https://login.salesforce.com",
+                ],
+                "needs SFMCP_PUBLIC_URL",
+            ),
+            (
+                &["--auth", "oauth", "--token-key", key, "--stdio"],
+                "--stdio serves one local user",
+            ),
+        ];
+        for (args, expected) in cases {
+            let error = parse(args).unwrap_err().to_string();
+            assert!(error.contains(expected), "{args:?}: {error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn oauth_derives_the_callback_from_the_public_url() {
+        let settings = parse(&[
+            "--auth",
+            "oauth",
+            "--listen",
+            "0.0.0.0:3000",
+            "--token-key",
+            "c2ZtY3AtZTJlLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=",
+            "--salesforce-login-url",
+            "https://acme.my.salesforce.com",
+            "--salesforce-client-id",
+            "key",
+            "--public-url",
+            "https://mcp.example.com/",
+        ])
+        .unwrap();
+        let SalesforceSource::WebServerFlow { callback_url, .. } = settings.salesforce else {
+            panic!("expected the web-server flow");
+        };
+        assert_eq!(
+            callback_url,
+            "https://mcp.example.com/oauth/salesforce/callback"
+        );
+        // Without Salesforce configuration, users log in at the embedded demo org.
+        let demo = parse(&[
+            "--auth",
+            "oauth",
+            "--token-key",
+            "c2ZtY3AtZTJlLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=",
+        ])
+        .unwrap();
+        assert!(matches!(demo.salesforce, SalesforceSource::Embedded));
+    }
+
+    #[test]
     fn forcing_allows_none_on_a_public_address() {
         let settings = parse(&["--listen", "0.0.0.0:3000", "--force-insecure-none"]).unwrap();
         assert!(settings.any_host);
