@@ -7,6 +7,7 @@
 //! `salesforce-api`.
 
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod metrics;
 pub mod salesforce;
@@ -66,6 +67,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     org: Org,
+    demo: Option<demo::DemoPipeline>,
 }
 
 impl Running {
@@ -74,13 +76,22 @@ impl Running {
         self.org.sandbox.as_ref().map(|s| s.sandbox())
     }
 
+    /// The embedded demo's event feed (what its outbound messages recorded), when running the
+    /// demo: the source for the `recentEvents` tool.
+    pub fn event_feed(&self) -> Option<Arc<dyn followups::EventFeed>> {
+        self.demo.as_ref().map(demo::DemoPipeline::event_feed)
+    }
+
     /// Graceful shutdown: stops accepting, lets in-flight calls finish within the grace
-    /// period, then stops the embedded sandbox.
+    /// period, then stops the demo's webhook pipeline and the embedded sandbox.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(demo) = self.demo.take() {
+            demo.shutdown().await;
+        }
         if let Some(sandbox) = self.org.sandbox.take() {
             sandbox.shutdown().await;
         }
@@ -91,6 +102,7 @@ impl Running {
 /// HTTP in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let org = salesforce::connect(&settings).await?;
+    let demo = demo::start_if_embedded(&org).await?;
     let server = mcp_server(&org, &settings)?;
     let mut http_config = HttpConfig::default();
     if settings.any_host {
@@ -151,6 +163,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         shutdown: Some(tx),
         task,
         org,
+        demo,
     })
 }
 
@@ -167,9 +180,13 @@ fn public_host(url: &str) -> &str {
 /// Serves MCP over stdin/stdout until stdin closes.
 pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
     let mut org = salesforce::connect(&settings).await?;
+    let demo = demo::start_if_embedded(&org).await?;
     let server = mcp_server(&org, &settings)?;
     tracing::info!(instance_url = %org.instance_url, "serving MCP over stdio");
     let served = mcp_protocol::serve_stdio(server).await;
+    if let Some(demo) = demo {
+        demo.shutdown().await;
+    }
     if let Some(sandbox) = org.sandbox.take() {
         sandbox.shutdown().await;
     }

@@ -43,10 +43,12 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Org> {
         match &settings.salesforce {
             SalesforceSource::Embedded => {
                 let started = Instant::now();
-                let sandbox = tokio::task::spawn_blocking(|| {
+                let task_key = crate::demo::task_key_extension()?;
+                let sandbox = tokio::task::spawn_blocking(move || {
                     Sandbox::builder()
                         .dataset(DatasetSize::Demo, DEMO_SEED)
                         .auto_approve(true)
+                        .schema_extension(task_key)
                         .build()
                 })
                 .await
