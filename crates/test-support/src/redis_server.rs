@@ -3,8 +3,10 @@
 //! Two kinds of isolation. [`TestRedis::shared`] hands out a unique key prefix on the Redis at
 //! `REDIS_URL` (default `redis://127.0.0.1:6379`) and deletes its keys when dropped: cheap, and
 //! what most store tests need. [`TestRedis::private`] starts a `redis-server` of its own on a free
-//! loopback port (no persistence), for tests that restart or stop Redis. Neither ever skips: if no
-//! Redis can be had, the test fails with a message naming what to install.
+//! loopback port, for tests that restart or stop Redis: without persistence (a restart loses
+//! everything), or with [`TestRedis::private_persistent`] an append-only file synced on every
+//! write (a restart, even after SIGKILL, keeps every write that was answered). Neither ever
+//! skips: if no Redis can be had, the test fails with a message naming what to install.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -31,6 +33,7 @@ struct PrivateServer {
     child: Child,
     port: u16,
     dir: PathBuf,
+    persistent: bool,
 }
 
 impl TestRedis {
@@ -50,12 +53,37 @@ impl TestRedis {
         }
     }
 
-    /// A `redis-server` of this test's own on a free loopback port, stopped when dropped.
+    /// A `redis-server` of this test's own on a free loopback port, keeping nothing on disk,
+    /// stopped when dropped.
     ///
     /// # Panics
     /// When `redis-server` cannot be started: the message says how to get it.
     pub fn private() -> Self {
-        let dir = std::env::temp_dir().join(format!(
+        Self::private_server(false)
+    }
+
+    /// Like [`private`](Self::private), but with an append-only file fsynced on every write
+    /// (`appendfsync always`, as a production queue needs): [`stop`](Self::stop) and
+    /// [`start`](Self::start) keep every write Redis answered, streams and consumer groups
+    /// included.
+    ///
+    /// # Panics
+    /// When `redis-server` cannot be started: the message says how to get it.
+    pub fn private_persistent() -> Self {
+        Self::private_server(true)
+    }
+
+    fn private_server(persistent: bool) -> Self {
+        // The append-only file goes to memory (`/dev/shm`) where there is one: a test kills the
+        // Redis process, not the machine, and what a killed process wrote survives it there,
+        // without the disk's fsync per write that would double the run time of a chaos test.
+        let shm = std::path::Path::new("/dev/shm");
+        let base = if persistent && shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!(
             "sfmcp-redis-{}",
             unique_prefix().trim_end_matches(':')
         ));
@@ -63,12 +91,17 @@ impl TestRedis {
             panic!("cannot create {}: {error}", dir.display());
         }
         let port = free_port();
-        let child = start_server(port, &dir);
+        let child = start_server(port, &dir, persistent);
         let url = format!("redis://127.0.0.1:{port}");
         let mut redis = Self {
             url,
             prefix: unique_prefix(),
-            server: Some(PrivateServer { child, port, dir }),
+            server: Some(PrivateServer {
+                child,
+                port,
+                dir,
+                persistent,
+            }),
         };
         redis.wait_until_up();
         redis
@@ -99,7 +132,8 @@ impl TestRedis {
         keys
     }
 
-    /// Stops the private server (the data is gone: it keeps nothing on disk).
+    /// Stops the private server with SIGKILL (the data is gone unless it is
+    /// [persistent](Self::private_persistent)).
     ///
     /// # Panics
     /// On a shared Redis, which a test must never stop.
@@ -121,7 +155,7 @@ impl TestRedis {
             .server
             .as_mut()
             .expect("only a private Redis can be started");
-        server.child = start_server(server.port, &server.dir);
+        server.child = start_server(server.port, &server.dir, server.persistent);
         self.wait_until_up();
     }
 
@@ -163,7 +197,12 @@ impl Drop for TestRedis {
     }
 }
 
-fn start_server(port: u16, dir: &PathBuf) -> Child {
+fn start_server(port: u16, dir: &PathBuf, persistent: bool) -> Child {
+    let persistence: &[&str] = if persistent {
+        &["--appendonly", "yes", "--appendfsync", "always"]
+    } else {
+        &["--appendonly", "no"]
+    };
     Command::new("redis-server")
         .args([
             "--port",
@@ -172,9 +211,8 @@ fn start_server(port: u16, dir: &PathBuf) -> Child {
             "127.0.0.1",
             "--save",
             "",
-            "--appendonly",
-            "no",
         ])
+        .args(persistence)
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -254,5 +292,14 @@ mod tests {
             redis.keys().is_empty(),
             "a restarted private server keeps nothing"
         );
+    }
+
+    #[test]
+    fn a_persistent_private_server_keeps_its_data_across_sigkill() {
+        let mut redis = TestRedis::private_persistent();
+        set(redis.url(), &format!("{}k", redis.prefix()));
+        redis.stop();
+        redis.start();
+        assert_eq!(redis.keys(), vec![format!("{}k", redis.prefix())]);
     }
 }
