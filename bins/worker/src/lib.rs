@@ -66,10 +66,9 @@ impl Parts {
 fn verifier(allowed_orgs: &[String], path_token: Option<&str>) -> anyhow::Result<Verifier> {
     let allow =
         OrgAllowList::new(allowed_orgs).map_err(|e| anyhow::anyhow!("SFMCP_ALLOWED_ORGS: {e}"))?;
-    let verifier = Verifier::new(allow);
     Ok(match path_token {
-        Some(token) => verifier.with_path_token(PathToken::new(token.to_owned())),
-        None => verifier,
+        Some(token) => Verifier::new(allow, PathToken::new(token.to_owned())),
+        None => Verifier::without_path_token(allow),
     })
 }
 
