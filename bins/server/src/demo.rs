@@ -2,8 +2,8 @@
 //! in-memory dedupe store, queue and event feed) on a loopback port with a random secret path
 //! token, and the sandbox's demo outbound rules (Lead created, Opportunity stage changed)
 //! delivering to it. Follow-ups follow `demo-followups.json` (in this crate, documented in
-//! docs/configuration.md); they act through the server's own Salesforce client, and the Task
-//! key field they need is added to the demo org's schema by [`task_key_extension`].
+//! docs/configuration.md) and act as the demo app's integration user, like `sfmcp-worker`; the
+//! Task key field they need is added to the demo org's schema by [`task_key_extension`].
 
 use std::sync::Arc;
 
@@ -25,14 +25,12 @@ pub fn task_key_extension() -> anyhow::Result<SchemaExtension> {
     .context("the demo's Task key field")
 }
 
-/// Starts the pipeline when `org` is the embedded sandbox.
+/// Starts the pipeline when there is an embedded sandbox.
 pub async fn start_if_embedded(
-    org: &crate::salesforce::Org,
+    sandbox: Option<&RunningSandbox>,
 ) -> anyhow::Result<Option<DemoPipeline>> {
-    match &org.sandbox {
-        Some(sandbox) => Ok(Some(
-            DemoPipeline::start(sandbox, org.client.clone()).await?,
-        )),
+    match sandbox {
+        Some(sandbox) => Ok(Some(DemoPipeline::start(sandbox).await?)),
         None => Ok(None),
     }
 }
@@ -44,12 +42,17 @@ pub struct DemoPipeline {
 }
 
 impl DemoPipeline {
-    /// Starts the pipeline acting through `client` and points the sandbox's demo outbound
-    /// rules at it.
-    pub async fn start(
-        sandbox: &RunningSandbox,
-        client: salesforce_api::Client,
-    ) -> anyhow::Result<Self> {
+    /// Starts the pipeline, acting as the demo app's integration user (client credentials,
+    /// as `sfmcp-worker` does), and points the sandbox's demo outbound rules at it.
+    pub async fn start(sandbox: &RunningSandbox) -> anyhow::Result<Self> {
+        let access = worker::ClientCredentialsAccess::new(
+            &sandbox.base_url(),
+            salesforce_sandbox::oauth::DEMO_CLIENT_ID,
+            salesforce_sandbox::oauth::DEMO_CLIENT_SECRET,
+        )?;
+        let client = salesforce_api::Client::builder(access)
+            .build()
+            .context("the demo follow-ups' Salesforce client")?;
         let org_id = sandbox.sandbox().store().read().org_id().to_string();
         let rules = RulesFile::from_json(DEMO_RULES).context("demo-followups.json")?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

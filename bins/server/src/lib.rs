@@ -102,7 +102,7 @@ impl Running {
 /// HTTP in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let org = salesforce::connect(&settings).await?;
-    let demo = demo::start_if_embedded(&org).await?;
+    let demo = demo::start_if_embedded(org.sandbox.as_ref()).await?;
     let server = mcp_server(&org, &settings)?;
     let mut http_config = HttpConfig::default();
     if settings.any_host {
@@ -180,7 +180,7 @@ fn public_host(url: &str) -> &str {
 /// Serves MCP over stdin/stdout until stdin closes.
 pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
     let mut org = salesforce::connect(&settings).await?;
-    let demo = demo::start_if_embedded(&org).await?;
+    let demo = demo::start_if_embedded(org.sandbox.as_ref()).await?;
     let server = mcp_server(&org, &settings)?;
     tracing::info!(instance_url = %org.instance_url, "serving MCP over stdio");
     let served = mcp_protocol::serve_stdio(server).await;
