@@ -1,14 +1,12 @@
 //! Chaos: 10,000 notifications (5,000 new Leads, each sent once more in another message, in
 //! shuffled order and in messages of 1–100) posted to the real worker process, which is
 //! SIGKILLed mid-stream and restarted (the new process reclaims the dead one's pending entries
-//! with XAUTOCLAIM), and whose private Redis is restarted once (losing every stream entry and
-//! dedupe mark, so that redelivered messages are enqueued again). The sender behaves like
-//! Salesforce: every message is retried until acknowledged. At the end there is exactly one
-//! Task per Lead: nothing lost, nothing doubled, no dead letters.
-//!
-//! Redis is restarted when the queue is drained, because this private Redis keeps nothing on
-//! disk: a production Redis must persist (AOF) for acknowledged-but-unprocessed entries to
-//! survive a restart, and no test can make an unpersisted Redis keep them.
+//! with XAUTOCLAIM). Its private Redis, persisted as production must be (append-only file,
+//! `appendfsync always`), is SIGKILLed and restarted while messages are arriving and entries
+//! are waiting or in a consumer's hands; then the first third is delivered once more (as if
+//! its Acks had been lost). The sender behaves like Salesforce: every message is retried until
+//! acknowledged. At the end there is exactly one Task per Lead: nothing lost, nothing doubled,
+//! no dead letters.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +16,7 @@ use test_support::TestRedis;
 
 use crate::worker_harness::{
     LEAD_RULES, LeadNote, ORG, WorkerProcess, free_addr, keyed_tasks, lead_note, redis_connection,
-    rules_file, salesforce_env, sandbox_client, sandbox_org, soap_message, wait_until, xlen,
+    sandbox_client, sandbox_org, soap_message, wait_until, worker_env, xlen,
 };
 
 const LEADS: u32 = 5_000;
@@ -88,6 +86,36 @@ async fn deliver(url: &str, messages: &[String]) {
     }
 }
 
+/// A stream id as a comparable pair.
+fn id_pair(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+    (ms.parse().unwrap_or(0), seq.parse().unwrap_or(0))
+}
+
+/// The stream's last generated id and a count that is positive when entries wait for the group
+/// or are pending with a consumer (`None` while the stream or group does not exist).
+fn backlog(url: &str, stream: &str) -> Option<((u64, u64), u64)> {
+    let mut connection = redis_connection(url);
+    let info: StreamInfoStreamReply = redis::cmd("XINFO")
+        .arg("STREAM")
+        .arg(stream)
+        .query(&mut connection)
+        .ok()?;
+    let groups: StreamInfoGroupsReply = redis::cmd("XINFO")
+        .arg("GROUPS")
+        .arg(stream)
+        .query(&mut connection)
+        .ok()?;
+    let group = groups.groups.first()?;
+    let last = id_pair(&info.last_generated_id);
+    // `lag` is unknown once entries were deleted (processed ones are): compare ids instead.
+    let undelivered = u64::from(id_pair(&group.last_delivered_id) < last);
+    Some((
+        last,
+        undelivered + u64::try_from(group.pending).unwrap_or(0),
+    ))
+}
+
 /// Whether every stream entry was delivered to the group and acknowledged.
 fn drained(url: &str, stream: &str) -> bool {
     let mut connection = redis_connection(url);
@@ -113,20 +141,11 @@ fn drained(url: &str, stream: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_notifications_survive_sigkill_and_a_redis_restart() {
-    let mut redis = TestRedis::private();
+    let mut redis = TestRedis::private_persistent();
     let org = sandbox_org().await;
     let client = sandbox_client(&org);
-    let mut env = salesforce_env(&org);
-    env.extend([
-        ("REDIS_URL", redis.url().to_owned()),
-        ("SFMCP_REDIS_PREFIX", redis.prefix().to_owned()),
-        ("SFMCP_ALLOWED_ORGS", ORG.to_owned()),
-        (
-            "SFMCP_RULES",
-            rules_file("chaos", LEAD_RULES).display().to_string(),
-        ),
-        ("SFMCP_WORKER_CLAIM_IDLE_SECS", "1".to_owned()),
-    ]);
+    let mut env = worker_env(&org, &redis, ORG, ("chaos", LEAD_RULES));
+    env.push(("SFMCP_WORKER_CLAIM_IDLE_SECS", "1".to_owned()));
     let stream = format!("{}events", redis.prefix());
     let messages = messages();
     let third = messages.len() / 3;
@@ -139,10 +158,41 @@ async fn ten_thousand_notifications_survive_sigkill_and_a_redis_restart() {
     // Killed with a backlog in hand: some entries are pending with this consumer.
     worker.kill();
     let worker = WorkerProcess::start(addr, &env).await;
-    deliver(&worker.endpoint(), second).await;
+    let sending = tokio::spawn({
+        let (url, second) = (worker.endpoint(), second.to_vec());
+        async move { deliver(&url, &second).await }
+    });
+    let mut before = None;
     wait_until(
         Duration::from_secs(40),
-        "the first two thirds are processed",
+        "entries wait in the stream or with a consumer",
+        || {
+            before = backlog(redis.url(), &stream).filter(|(_, waiting)| *waiting > 0);
+            std::future::ready(before.is_some())
+        },
+    )
+    .await;
+    // SIGKILL while messages arrive and entries wait: the append-only file keeps every write
+    // Redis answered (stream, consumer group, pending entries, dedupe marks).
+    redis.stop();
+    redis.start();
+    let (last_id, _) = before.unwrap_or_default();
+    let after = backlog(redis.url(), &stream).expect("the stream and its group survive");
+    assert!(
+        after.0 >= last_id,
+        "no stored entry is lost: last id {:?} after the restart, {last_id:?} before",
+        after.0
+    );
+    sending.await.expect("second third delivered");
+
+    // Salesforce redelivers the first third (as if its Acks were lost) along with the rest:
+    // the persisted dedupe marks recognise it.
+    let mut again: Vec<String> = first.to_vec();
+    again.extend_from_slice(last);
+    deliver(&worker.endpoint(), &again).await;
+    wait_until(
+        Duration::from_secs(60),
+        "everything is processed",
         || async { drained(redis.url(), &stream) },
     )
     .await;
@@ -150,20 +200,6 @@ async fn ten_thousand_notifications_survive_sigkill_and_a_redis_restart() {
         worker.metric("reclaimed").await > 0,
         "the dead consumer's entries were reclaimed"
     );
-
-    // Redis loses everything; Salesforce redelivers the first third (as if its Acks were lost)
-    // along with the rest, so those notifications are enqueued and processed a second time.
-    redis.stop();
-    redis.start();
-    let mut again: Vec<String> = first.to_vec();
-    again.extend_from_slice(last);
-    deliver(&worker.endpoint(), &again).await;
-    wait_until(
-        Duration::from_secs(40),
-        "everything is processed",
-        || async { drained(redis.url(), &stream) },
-    )
-    .await;
 
     assert_eq!(
         keyed_tasks(&client).await,

@@ -27,14 +27,17 @@ pub const LEAD_RULES: &str = r#"{
   }]
 }"#;
 
+/// The webhook secret the test workers require in the path (see `SFMCP_WEBHOOK_SECRET`).
+pub const SECRET: &str = "test-secret-0123456789abcdef";
+
 /// The environment variable that turns this test binary into a worker process.
 const AS_WORKER: &str = "SFMCP_TEST_AS_WORKER";
 
 /// The worker process's entry point: the test binary re-executed with [`AS_WORKER`] set runs
 /// the same composition as `sfmcp-worker`'s `main` (`worker::run` with the configuration from
-/// the environment) until it is killed. A real process, so that SIGKILL means SIGKILL, built
-/// with the tests instead of by a `cargo build` inside a test (which would wait on other
-/// builds' locks). Run as an ordinary test, it returns at once.
+/// the environment and SIGTERM handling) until it is killed or stops. A real process, so that
+/// SIGKILL means SIGKILL, built with the tests instead of by a `cargo build` inside a test
+/// (which would wait on other builds' locks). Run as an ordinary test, it returns at once.
 #[test]
 fn worker_process_entry() {
     if std::env::var_os(AS_WORKER).is_none() {
@@ -46,9 +49,9 @@ fn worker_process_entry() {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .expect("listen");
-        worker::run(config, listener, tokio_util::sync::CancellationToken::new())
-            .await
-            .expect("worker");
+        let stop = tokio_util::sync::CancellationToken::new();
+        worker::shutdown_on_signal(stop.clone()).expect("signal handlers");
+        worker::run(config, listener, stop).await.expect("worker");
     });
 }
 
@@ -74,7 +77,8 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts the binary on `addr` with `env` (plus quiet logs) and waits for `/healthz`.
+    /// Starts the binary on `addr` with `env` (plus quiet logs and the path secret [`SECRET`])
+    /// and waits for `/healthz`.
     pub async fn start(addr: SocketAddr, env: &[(&str, String)]) -> Self {
         let exe = std::env::current_exe().expect("test binary path");
         let mut command = Command::new(exe);
@@ -88,6 +92,7 @@ impl WorkerProcess {
             .env(AS_WORKER, "1")
             .env("SFMCP_WORKER_LISTEN", addr.to_string())
             .env("RUST_LOG", "warn")
+            .env("SFMCP_WEBHOOK_SECRET", SECRET)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
@@ -116,15 +121,30 @@ impl WorkerProcess {
         format!("http://{}{path}", self.addr)
     }
 
-    /// The outbound-message endpoint.
+    /// The outbound-message endpoint, with the secret.
     pub fn endpoint(&self) -> String {
-        self.url("/webhooks/salesforce/outbound")
+        self.url(&format!("/webhooks/salesforce/outbound/{SECRET}"))
     }
 
     /// SIGKILL: no chance to finish anything.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM: the graceful shutdown starts.
+    pub fn terminate(&self) {
+        // The shell's builtin `kill`: present wherever `sh` is.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// The exit status, once the process has ended.
+    pub fn try_exit(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("wait on the worker")
     }
 
     /// A counter from `/metrics`.
@@ -221,6 +241,24 @@ pub fn salesforce_env(org: &RunningSandbox) -> Vec<(&'static str, String)> {
         ("SALESFORCE_CLIENT_ID", "sfmcp-demo".to_owned()),
         ("SALESFORCE_CLIENT_SECRET", "sfmcp-demo-secret".to_owned()),
     ]
+}
+
+/// The environment of a worker on `redis` that accepts messages of `allowed_org`, applies
+/// `rules` (written to a file named after `name`) and acts on `org`.
+pub fn worker_env(
+    org: &RunningSandbox,
+    redis: &test_support::TestRedis,
+    allowed_org: &str,
+    (name, rules): (&str, &str),
+) -> Vec<(&'static str, String)> {
+    let mut env = salesforce_env(org);
+    env.extend([
+        ("REDIS_URL", redis.url().to_owned()),
+        ("SFMCP_REDIS_PREFIX", redis.prefix().to_owned()),
+        ("SFMCP_ALLOWED_ORGS", allowed_org.to_owned()),
+        ("SFMCP_RULES", rules_file(name, rules).display().to_string()),
+    ]);
+    env
 }
 
 /// Tasks carrying a follow-up key.

@@ -1,11 +1,14 @@
 //! The worker refuses what it must, with the right status and without side effects: malformed
-//! XML (400), XXE (400), 101 notifications (400), an unknown org (403) and an oversized body
-//! (413) leave no stream entry, no dedupe mark and no processed event; a valid message after
-//! them is stored, which shows that the checks look at the right place.
+//! XML (400), XXE (400), 101 notifications (400), an unknown org (403), an oversized body (413),
+//! a wrong secret path token (403) and none (403) leave no stream entry, no dedupe mark and no
+//! processed event; a valid message after them is stored, which shows that the checks look at
+//! the right place.
 
 use test_support::TestRedis;
 
-use crate::worker_harness::{ORG, WorkerProcess, free_addr, lead_note, post, soap_message, xlen};
+use crate::worker_harness::{
+    ORG, SECRET, WorkerProcess, free_addr, lead_note, post, soap_message, xlen,
+};
 
 #[tokio::test]
 async fn bad_messages_are_refused_without_side_effects() {
@@ -20,7 +23,11 @@ async fn bad_messages_are_refused_without_side_effects() {
         ],
     )
     .await;
-    let client = reqwest::Client::new();
+    // A refusal before the body is read closes the connection: never reuse one.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
     let url = worker.endpoint();
     let one = soap_message(ORG, &[lead_note(1)]);
     let hundred_one: Vec<_> = (0..101).map(lead_note).collect();
@@ -41,8 +48,17 @@ async fn bad_messages_are_refused_without_side_effects() {
         ),
         ("oversized body", oversized, 413),
     ];
-    for (what, body, expected) in cases {
-        let (status, text) = post(&client, &url, body).await;
+    let wrong_secret = url.replace(SECRET, &"x".repeat(SECRET.len()));
+    let no_secret = url.replace(&format!("/{SECRET}"), "");
+    let cases = cases
+        .into_iter()
+        .map(|(what, body, status)| (what, &url, body, status));
+    let unauthenticated = [
+        ("wrong secret", &wrong_secret, one.clone(), 403),
+        ("no secret", &no_secret, one.clone(), 403),
+    ];
+    for (what, url, body, expected) in cases.chain(unauthenticated) {
+        let (status, text) = post(&client, url, body).await;
         assert_eq!(status, expected, "{what}: {text}");
         assert!(
             text.contains("soapenv:Fault"),
@@ -60,7 +76,7 @@ async fn bad_messages_are_refused_without_side_effects() {
         "no dedupe marks: {:?}",
         redis.keys()
     );
-    assert_eq!(worker.metric("refused").await, 5);
+    assert_eq!(worker.metric("refused").await, 7);
     assert_eq!(worker.metric("enqueued").await, 0);
     assert_eq!(worker.metric("processed").await, 0);
 

@@ -9,8 +9,7 @@ use serde_json::{Map, Value, json};
 use test_support::TestRedis;
 
 use crate::worker_harness::{
-    LEAD_RULES, WorkerProcess, free_addr, keyed_tasks, rules_file, salesforce_env, sandbox_client,
-    sandbox_org,
+    LEAD_RULES, WorkerProcess, free_addr, keyed_tasks, sandbox_client, sandbox_org, worker_env,
 };
 
 #[tokio::test]
@@ -18,16 +17,7 @@ async fn new_leads_get_exactly_one_follow_up_task_each() {
     let redis = TestRedis::shared();
     let org = sandbox_org().await;
     let org_id = org.sandbox().store().read().org_id().to_string();
-    let mut env = salesforce_env(&org);
-    env.extend([
-        ("REDIS_URL", redis.url().to_owned()),
-        ("SFMCP_REDIS_PREFIX", redis.prefix().to_owned()),
-        ("SFMCP_ALLOWED_ORGS", org_id),
-        (
-            "SFMCP_RULES",
-            rules_file("sandbox", LEAD_RULES).display().to_string(),
-        ),
-    ]);
+    let env = worker_env(&org, &redis, &org_id, ("sandbox", LEAD_RULES));
     let worker = WorkerProcess::start(free_addr(), &env).await;
     org.sandbox()
         .add_outbound_rule(
@@ -138,15 +128,13 @@ async fn a_failing_event_is_dead_lettered_with_its_error() {
     let rules = r#"{"rules":[{"name":"bad-who","object":"Lead",
         "when":[{"field":"LastName","equals":"Broken"}],
         "task":{"subject":"Follow up","whoIdField":"Company"}}]}"#;
-    let mut env = salesforce_env(&org);
+    let mut env = worker_env(
+        &org,
+        &redis,
+        crate::worker_harness::ORG,
+        ("deadletter", rules),
+    );
     env.extend([
-        ("REDIS_URL", redis.url().to_owned()),
-        ("SFMCP_REDIS_PREFIX", redis.prefix().to_owned()),
-        ("SFMCP_ALLOWED_ORGS", crate::worker_harness::ORG.to_owned()),
-        (
-            "SFMCP_RULES",
-            rules_file("deadletter", rules).display().to_string(),
-        ),
         ("SFMCP_WORKER_MAX_DELIVERIES", "2".to_owned()),
         ("SFMCP_WORKER_CLAIM_IDLE_SECS", "1".to_owned()),
     ]);

@@ -8,6 +8,8 @@
 
 pub mod config;
 pub mod connections;
+pub mod demo;
+pub mod events;
 pub mod http;
 pub mod login;
 pub mod metrics;
@@ -39,19 +41,24 @@ const INSTRUCTIONS: &str = "Tools for the user's Salesforce org: search and scor
 inspect opportunities and accounts, update contacts and create tasks. Figures in tool results \
 are computed from the org's records; quote them rather than estimating.";
 
-/// The MCP server with the CRM tools over `connections`, reporting tool calls to `metrics`.
+/// The MCP server with the CRM tools over `connections`, `recentEvents` reading `events` when
+/// there is a feed, reporting tool calls to `metrics`.
 pub fn mcp_server(
     connections: ServerConnections,
     settings: &Settings,
+    events: Option<Arc<dyn followups::EventFeed>>,
     metrics: Option<Arc<Metrics>>,
 ) -> anyhow::Result<McpServer> {
-    let tools = CrmTools::new(
+    let mut tools = CrmTools::new(
         connections,
         CrmConfig {
             read_only: settings.read_only,
             ..CrmConfig::default()
         },
     );
+    if let Some(feed) = events {
+        tools = tools.with_events(events::FeedEvents(feed));
+    }
     let mut builder = McpServer::builder()
         .name("sfmcp")
         .title("Salesforce")
@@ -90,6 +97,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     sandbox: Option<RunningSandbox>,
+    demo: Option<demo::DemoPipeline>,
 }
 
 impl Running {
@@ -98,13 +106,22 @@ impl Running {
         self.sandbox.as_ref().map(|s| s.sandbox())
     }
 
+    /// The embedded demo's event feed (what its outbound messages recorded), when running the
+    /// demo: the source for the `recentEvents` tool.
+    pub fn event_feed(&self) -> Option<Arc<dyn followups::EventFeed>> {
+        self.demo.as_ref().map(demo::DemoPipeline::event_feed)
+    }
+
     /// Graceful shutdown: stops accepting, lets in-flight calls finish within the grace
-    /// period, then stops the embedded sandbox.
+    /// period, then stops the demo's webhook pipeline and the embedded sandbox.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(demo) = self.demo.take() {
+            demo.shutdown().await;
+        }
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }
@@ -126,8 +143,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let stores = Arc::new(Stores::open(&settings)?);
     let parts = client_parts(&settings)?;
     let composed = modes::compose(&settings, &public, &stores, &parts).await?;
+    let demo = demo::start_if_embedded(composed.sandbox.as_ref()).await?;
     let metrics = Arc::new(Metrics::default());
-    let server = mcp_server(composed.connections, &settings, Some(metrics.clone()))?;
+    let server = mcp_server(
+        composed.connections,
+        &settings,
+        demo.as_ref().map(demo::DemoPipeline::event_feed),
+        Some(metrics.clone()),
+    )?;
     let mut http_config = HttpConfig::default();
     if settings.any_host {
         http_config.allowed_hosts = None;
@@ -186,6 +209,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         shutdown: Some(tx),
         task,
         sandbox: composed.sandbox,
+        demo,
     })
 }
 
@@ -205,9 +229,18 @@ pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
     let stores = Stores::open(&settings)?;
     let parts = client_parts(&settings)?;
     let mut composed = modes::compose(&settings, "http://127.0.0.1", &stores, &parts).await?;
-    let server = mcp_server(composed.connections, &settings, None)?;
+    let demo = demo::start_if_embedded(composed.sandbox.as_ref()).await?;
+    let server = mcp_server(
+        composed.connections,
+        &settings,
+        demo.as_ref().map(demo::DemoPipeline::event_feed),
+        None,
+    )?;
     tracing::info!(salesforce = %composed.salesforce_url, "serving MCP over stdio");
     let served = mcp_protocol::serve_stdio(server).await;
+    if let Some(demo) = demo {
+        demo.shutdown().await;
+    }
     if let Some(sandbox) = composed.sandbox.take() {
         sandbox.shutdown().await;
     }

@@ -39,11 +39,14 @@ pub struct Org {
 /// demo app; returns it and the milliseconds spent generating the data.
 pub async fn start_embedded(callback_urls: Vec<String>) -> anyhow::Result<(RunningSandbox, u128)> {
     let started = Instant::now();
-    let sandbox = tokio::task::spawn_blocking(|| {
+    // The demo's follow-up Tasks are keyed by an external id field the worker upserts on.
+    let task_key = crate::demo::task_key_extension()?;
+    let sandbox = tokio::task::spawn_blocking(move || {
         Sandbox::builder()
             .dataset(DatasetSize::Demo, DEMO_SEED)
             .auto_approve(true)
             .callback_urls(callback_urls)
+            .schema_extension(task_key)
             .build()
     })
     .await

@@ -43,9 +43,16 @@ pub struct Config {
     )]
     pub allowed_orgs: Vec<String>,
 
-    /// Secret path token: Salesforce must post to `/webhooks/salesforce/outbound/{secret}`.
+    /// Secret path token (at least 16 of `A-Z a-z 0-9 - . _ ~`): Salesforce must post to
+    /// `/webhooks/salesforce/outbound/{secret}`, compared in constant time. Required unless
+    /// `--allow-unauthenticated-orgs`.
     #[arg(long, env = "SFMCP_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+
+    /// Accept messages on the org allow-list alone, without a secret path token. The
+    /// organization id is no secret: use this only where nobody else can reach the worker.
+    #[arg(long, env = "SFMCP_ALLOW_UNAUTHENTICATED_ORGS")]
+    pub allow_unauthenticated_orgs: bool,
 
     /// Rules file (JSON; see crates/followups/rules.example.json). Without it events are only
     /// recorded in the event feed.
@@ -85,6 +92,11 @@ pub struct Config {
     #[arg(long, env = "SFMCP_WORKER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) gives open requests and the events in hand to
+    /// finish; events still unfinished then stay pending and are taken over by another consumer.
+    #[arg(long, env = "SFMCP_WORKER_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
+    pub shutdown_grace_secs: u64,
+
     /// Log format.
     #[arg(long, env = "SFMCP_LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
@@ -99,6 +111,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "allow_unauthenticated_orgs",
+                &self.allow_unauthenticated_orgs,
             )
             .field("rules", &self.rules)
             .field("salesforce_login_url", &self.salesforce_login_url)
@@ -146,4 +162,46 @@ impl Config {
     pub fn claim_idle(&self) -> Duration {
         Duration::from_secs(self.claim_idle_secs)
     }
+
+    /// The shutdown grace period.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The path token messages must carry: the secret, or `None` with the explicit opt-out.
+    ///
+    /// # Errors
+    /// Neither (or both) configured, or a secret unfit for a URL path segment.
+    pub fn path_token(&self) -> anyhow::Result<Option<&str>> {
+        match (
+            self.webhook_secret.as_deref(),
+            self.allow_unauthenticated_orgs,
+        ) {
+            (Some(secret), false) => {
+                check_secret(secret)?;
+                Ok(Some(secret))
+            }
+            (None, true) => Ok(None),
+            (Some(_), true) => anyhow::bail!(
+                "SFMCP_WEBHOOK_SECRET and SFMCP_ALLOW_UNAUTHENTICATED_ORGS contradict each other: set one"
+            ),
+            (None, false) => anyhow::bail!(
+                "SFMCP_WEBHOOK_SECRET is not set: the org allow-list alone does not authenticate a message (an org id is no secret). Set a random secret and end the outbound message's endpoint URL with /{{secret}}, or pass --allow-unauthenticated-orgs (SFMCP_ALLOW_UNAUTHENTICATED_ORGS=true) where nobody else can reach the worker"
+            ),
+        }
+    }
+}
+
+/// Shortest accepted webhook secret.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// A secret must be long enough to resist guessing and travel unencoded as a path segment.
+pub(crate) fn check_secret(secret: &str) -> anyhow::Result<()> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if secret.len() < MIN_SECRET_LEN || !secret.bytes().all(unreserved) {
+        anyhow::bail!(
+            "SFMCP_WEBHOOK_SECRET must be at least {MIN_SECRET_LEN} characters of A-Z, a-z, 0-9, '-', '.', '_', '~' (it is a URL path segment)"
+        );
+    }
+    Ok(())
 }

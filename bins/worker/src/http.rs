@@ -58,13 +58,15 @@ async fn route(
     }
 }
 
-/// Serves until `stop` is cancelled, then lets open connections finish (for up to 10 s).
+/// Serves until `stop` is cancelled, then stops accepting and lets open connections finish
+/// within `grace`. Returns the end of the grace period, which the consumers share.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     timeout: Duration,
+    grace: Duration,
     stop: CancellationToken,
-) {
+) -> tokio::time::Instant {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
@@ -100,10 +102,12 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {
-            tracing::warn!("shutdown timed out with connections still open");
-        }
+    let deadline = tokio::time::Instant::now() + grace;
+    if tokio::time::timeout_at(deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace ended with connections still open");
     }
+    deadline
 }

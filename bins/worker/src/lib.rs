@@ -5,14 +5,18 @@
 
 mod access;
 pub mod config;
+mod embedded;
 mod http;
 mod metrics;
 mod processing;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use followups::{EventFeed, MemoryFeed, Processor, RedisFeed, RulesFile, SalesforceActions};
+use followups::{
+    CrmActions, EventFeed, MemoryFeed, Processor, RedisFeed, RulesFile, SalesforceActions,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use webhooks::{
@@ -23,6 +27,7 @@ use webhooks::{
 
 pub use access::ClientCredentialsAccess;
 pub use config::{Config, LogFormat};
+pub use embedded::{Embedded, EmbeddedConfig};
 pub use metrics::ProcessingMetrics;
 
 /// Everything built from the configuration, before anything listens or consumes.
@@ -30,14 +35,84 @@ struct Parts {
     intake: Intake,
     queue: Arc<dyn EventQueue>,
     processor: Processor,
+    feed: Arc<dyn EventFeed>,
+}
+
+/// Where events, dedupe marks and the feed are kept.
+struct Stores {
+    queue: Arc<dyn EventQueue>,
+    ingest: Arc<dyn Ingest>,
+    feed: Arc<dyn EventFeed>,
+}
+
+impl Parts {
+    fn new(
+        verifier: Verifier,
+        stores: Stores,
+        rules: RulesFile,
+        crm: Arc<dyn CrmActions>,
+        body_limits: Limits,
+    ) -> Self {
+        Self {
+            intake: Intake::new(verifier, stores.ingest).with_limits(body_limits),
+            processor: Processor::new(rules, crm, stores.feed.clone()),
+            queue: stores.queue,
+            feed: stores.feed,
+        }
+    }
+}
+
+/// The org allow-list, and the path token when one is required.
+fn verifier(allowed_orgs: &[String], path_token: Option<&str>) -> anyhow::Result<Verifier> {
+    let allow =
+        OrgAllowList::new(allowed_orgs).map_err(|e| anyhow::anyhow!("SFMCP_ALLOWED_ORGS: {e}"))?;
+    Ok(match path_token {
+        Some(token) => Verifier::new(allow, PathToken::new(token.to_owned())),
+        None => Verifier::without_path_token(allow),
+    })
+}
+
+/// The in-memory queue, dedupe marks and feed (lost on restart: demos only).
+fn memory_stores(limits: QueueLimits, feed_len: usize) -> Stores {
+    let queue = Arc::new(MemoryEventQueue::new(limits));
+    let store = Arc::new(MemoryIdempotencyStore::new(
+        1_000_000,
+        IdempotencyTtl::default(),
+    ));
+    Stores {
+        ingest: Arc::new(StagedIngest::new(store, queue.clone())),
+        queue,
+        feed: Arc::new(MemoryFeed::new(feed_len)),
+    }
+}
+
+fn redis_stores(config: &Config, limits: QueueLimits, feed_len: usize) -> anyhow::Result<Stores> {
+    let url = config.redis_url.as_deref().unwrap_or_default();
+    let store = RedisStore::new(url, config.redis_prefix.clone())
+        .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+    let stream = Arc::new(RedisStreamQueue::new(
+        store,
+        StreamConfig {
+            limits,
+            ..StreamConfig::default()
+        },
+    ));
+    let feed = RedisFeed::new(url, &config.redis_prefix, feed_len)
+        .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+    Ok(Stores {
+        queue: stream.clone(),
+        ingest: stream,
+        feed: Arc::new(feed),
+    })
 }
 
 fn build(config: &Config) -> anyhow::Result<Parts> {
-    let allow = OrgAllowList::new(&config.allowed_orgs)
-        .map_err(|e| anyhow::anyhow!("SFMCP_ALLOWED_ORGS: {e}"))?;
-    let mut verifier = Verifier::new(allow);
-    if let Some(secret) = config.webhook_secret.as_ref().filter(|s| !s.is_empty()) {
-        verifier = verifier.with_path_token(PathToken::new(secret.clone()));
+    let path_token = config.path_token()?;
+    let verifier = verifier(&config.allowed_orgs, path_token)?;
+    if path_token.is_none() {
+        tracing::warn!(
+            "no SFMCP_WEBHOOK_SECRET: any sender that knows an allowed org id is believed (SFMCP_ALLOW_UNAUTHENTICATED_ORGS)"
+        );
     }
     let rules = match &config.rules {
         Some(path) => {
@@ -51,38 +126,17 @@ fn build(config: &Config) -> anyhow::Result<Parts> {
         max_deliveries: config.max_deliveries.max(1),
         ..QueueLimits::default()
     };
-    let (queue, ingest, feed): (Arc<dyn EventQueue>, Arc<dyn Ingest>, Arc<dyn EventFeed>) =
-        match &config.redis_url {
-            Some(url) => {
-                let store = RedisStore::new(url, config.redis_prefix.clone())
-                    .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
-                let stream = Arc::new(RedisStreamQueue::new(
-                    store,
-                    StreamConfig {
-                        limits,
-                        ..StreamConfig::default()
-                    },
-                ));
-                let feed = RedisFeed::new(url, &config.redis_prefix, rules.feed.max_len)
-                    .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
-                (stream.clone(), stream, Arc::new(feed))
-            }
-            None => {
-                tracing::warn!("no REDIS_URL: events are kept in memory and lost on restart");
-                let queue = Arc::new(MemoryEventQueue::new(limits));
-                let store = Arc::new(MemoryIdempotencyStore::new(
-                    1_000_000,
-                    IdempotencyTtl::default(),
-                ));
-                let ingest = Arc::new(StagedIngest::new(store, queue.clone()));
-                (queue, ingest, Arc::new(MemoryFeed::new(rules.feed.max_len)))
-            }
-        };
+    let stores = if config.redis_url.is_some() {
+        redis_stores(config, limits, rules.feed.max_len)?
+    } else {
+        tracing::warn!("no REDIS_URL: events are kept in memory and lost on restart");
+        memory_stores(limits, rules.feed.max_len)
+    };
     let needs_salesforce = rules
         .rules
         .iter()
         .any(|r| r.task.is_some() || !r.route.is_empty());
-    let crm: Arc<dyn followups::CrmActions> = match config.salesforce()? {
+    let crm: Arc<dyn CrmActions> = match config.salesforce()? {
         Some(creds) => {
             let access =
                 ClientCredentialsAccess::new(creds.login_url, creds.client_id, creds.client_secret)
@@ -101,17 +155,13 @@ fn build(config: &Config) -> anyhow::Result<Parts> {
         max_body_bytes: config.max_body_bytes,
         ..Limits::default()
     };
-    Ok(Parts {
-        intake: Intake::new(verifier, ingest).with_limits(body_limits),
-        queue,
-        processor: Processor::new(rules, crm, feed),
-    })
+    Ok(Parts::new(verifier, stores, rules, crm, body_limits))
 }
 
 /// Rules without Salesforce actions never call these; refusing keeps that visible.
 struct NoSalesforce;
 
-impl followups::CrmActions for NoSalesforce {
+impl CrmActions for NoSalesforce {
     fn ensure_task<'a>(
         &'a self,
         _key_field: &'a str,
@@ -168,9 +218,54 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
     build(config).map(drop)
 }
 
+/// How the consumers and the HTTP side run.
+struct Running {
+    consumers: usize,
+    claim_idle: Duration,
+    request_timeout: Duration,
+    shutdown_grace: Duration,
+}
+
+/// Serves `parts.intake` on `listener` and consumes with `running.consumers` consumers until
+/// `stop` is cancelled; then stops accepting, answers open requests and lets each consumer
+/// finish the events in hand, all within `running.shutdown_grace`. Events still unfinished then
+/// stay pending in the queue (another consumer takes them over), so nothing stored is lost.
+async fn serve(parts: Parts, running: &Running, listener: TcpListener, stop: CancellationToken) {
+    let processing = Arc::new(ProcessingMetrics::default());
+    let base = processing::consumer_base_name();
+    let mut consumers = tokio::task::JoinSet::new();
+    for i in 0..running.consumers.max(1) {
+        let consumer = processing::Consumer {
+            name: format!("{base}-{i}"),
+            queue: parts.queue.clone(),
+            processor: parts.processor.clone(),
+            metrics: processing.clone(),
+            claim_idle: running.claim_idle,
+        };
+        consumers.spawn(consumer.run(stop.clone()));
+    }
+    let routes = http::Routes {
+        intake: parts.intake,
+        processing,
+    };
+    let grace = running.shutdown_grace;
+    let deadline = http::serve(listener, routes, running.request_timeout, grace, stop).await;
+    let finished = tokio::time::timeout_at(deadline, async {
+        while consumers.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "events still in hand at the end of the grace period stay pending for another consumer"
+        );
+        consumers.abort_all();
+    }
+}
+
 /// Runs the worker until `stop` is cancelled: serves on `listener`, consumes with
 /// `config.consumers` consumers, then shuts down gracefully (open requests answered, each
-/// consumer's batch in hand finished).
+/// consumer's events in hand finished, within `config.shutdown_grace()`).
 ///
 /// # Errors
 /// Configuration problems (before anything starts).
@@ -180,27 +275,14 @@ pub async fn run(
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let parts = build(&config)?;
-    let processing = Arc::new(ProcessingMetrics::default());
-    let base = processing::consumer_base_name();
-    let mut consumers = tokio::task::JoinSet::new();
-    for i in 0..config.consumers.max(1) {
-        let consumer = processing::Consumer {
-            name: format!("{base}-{i}"),
-            queue: parts.queue.clone(),
-            processor: parts.processor.clone(),
-            metrics: processing.clone(),
-            claim_idle: config.claim_idle(),
-        };
-        consumers.spawn(consumer.run(stop.clone()));
-    }
     tracing::info!(listen = %listener.local_addr()?, consumers = config.consumers, "sfmcp-worker started");
-    let routes = http::Routes {
-        intake: parts.intake,
-        processing,
+    let running = Running {
+        consumers: config.consumers,
+        claim_idle: config.claim_idle(),
+        request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+        shutdown_grace: config.shutdown_grace(),
     };
-    let timeout = std::time::Duration::from_secs(config.request_timeout_secs.max(1));
-    http::serve(listener, routes, timeout, stop).await;
-    while consumers.join_next().await.is_some() {}
+    serve(parts, &running, listener, stop).await;
     tracing::info!("sfmcp-worker stopped");
     Ok(())
 }
@@ -211,8 +293,16 @@ mod tests {
 
     use super::*;
 
+    const SECRET: &str = "0123456789abcdef-secret";
+
     fn config(args: &[&str]) -> Config {
-        let mut all = vec!["sfmcp-worker", "--allowed-orgs", "00Do0000000e0vQEAQ"];
+        let mut all = vec![
+            "sfmcp-worker",
+            "--allowed-orgs",
+            "00Do0000000e0vQEAQ",
+            "--webhook-secret",
+            SECRET,
+        ];
         all.extend_from_slice(args);
         Config::try_parse_from(all).unwrap()
     }
@@ -235,22 +325,53 @@ mod tests {
         let rules = rules.display().to_string();
         assert!(error(&["--rules", &rules]).contains("SALESFORCE_LOGIN_URL"));
         assert!(error(&["--rules", "/nonexistent/rules.json"]).contains("cannot read"));
-        let bad_org = Config::try_parse_from(["sfmcp-worker", "--allowed-orgs", "nope"]).unwrap();
+        let bad_org = Config::try_parse_from([
+            "sfmcp-worker",
+            "--allowed-orgs",
+            "nope",
+            "--webhook-secret",
+            SECRET,
+        ])
+        .unwrap();
         assert!(format!("{:#}", check(&bad_org).unwrap_err()).contains("SFMCP_ALLOWED_ORGS"));
+    }
+
+    /// The org allow-list alone is not authentication: without a secret the worker refuses to
+    /// start unless told explicitly; a secret must be long and fit a path segment.
+    #[test]
+    fn a_secret_or_an_explicit_opt_out_is_required() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["sfmcp-worker", "--allowed-orgs", "00Do0000000e0vQEAQ"];
+            all.extend_from_slice(args);
+            check(&Config::try_parse_from(all).unwrap()).map_err(|e| format!("{e:#}"))
+        };
+        let missing = parse(&[]).unwrap_err();
+        assert!(
+            missing.contains("SFMCP_WEBHOOK_SECRET is not set")
+                && missing.contains("--allow-unauthenticated-orgs"),
+            "{missing}"
+        );
+        assert!(parse(&["--allow-unauthenticated-orgs"]).is_ok());
+        assert!(parse(&["--webhook-secret", SECRET]).is_ok());
+        let both = parse(&["--webhook-secret", SECRET, "--allow-unauthenticated-orgs"]);
+        assert!(both.unwrap_err().contains("contradict"));
+        for bad in ["short", "has/a/slash-0123456789", "with space 0123456789"] {
+            let refused = parse(&["--webhook-secret", bad]).unwrap_err();
+            assert!(
+                refused.contains("at least 16 characters"),
+                "{bad}: {refused}"
+            );
+            assert!(
+                !refused.contains(bad),
+                "the secret is not echoed: {refused}"
+            );
+        }
     }
 
     #[test]
     fn debug_output_hides_secrets() {
-        let config = config(&[
-            "--webhook-secret",
-            "hunter2",
-            "--salesforce-client-secret",
-            "s3cret",
-        ]);
+        let config = config(&["--salesforce-client-secret", "s3cret"]);
         let text = format!("{config:?}");
-        assert!(
-            !text.contains("hunter2") && !text.contains("s3cret"),
-            "{text}"
-        );
+        assert!(!text.contains(SECRET) && !text.contains("s3cret"), "{text}");
     }
 }

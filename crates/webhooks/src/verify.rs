@@ -1,5 +1,6 @@
-//! Authenticity checks: the organization allow-list (15- or 18-character ids), the optional
-//! secret path token (constant-time), and an optional hook to check the session id with
+//! Authenticity checks: the organization allow-list (15- or 18-character ids), the secret path
+//! token (constant-time; required unless [`Verifier::without_path_token`] says otherwise, since
+//! an org id is no secret), and an optional hook to check the session id with
 //! Salesforce. This crate never calls Salesforce itself: a [`SessionVerifier`] is supplied by
 //! whoever composes the intake.
 
@@ -132,19 +133,24 @@ impl fmt::Debug for Verifier {
 }
 
 impl Verifier {
-    /// A verifier with only the allow-list.
-    pub fn new(allow_list: OrgAllowList) -> Self {
+    /// A verifier requiring the org allow-list and the secret path token: the default, since
+    /// an organization id is no secret and alone does not show who sent a message.
+    pub fn new(allow_list: OrgAllowList, path_token: PathToken) -> Self {
+        Self {
+            allow_list,
+            path_token: Some(path_token),
+            session: None,
+        }
+    }
+
+    /// The explicit opt-out: a verifier with the allow-list alone, for a receiver nobody else
+    /// can reach (anyone who knows an allowed org id is believed).
+    pub fn without_path_token(allow_list: OrgAllowList) -> Self {
         Self {
             allow_list,
             path_token: None,
             session: None,
         }
-    }
-
-    /// Requires this secret token as a path segment.
-    pub fn with_path_token(mut self, token: PathToken) -> Self {
-        self.path_token = Some(token);
-        self
     }
 
     /// Checks each message's session id with this hook.

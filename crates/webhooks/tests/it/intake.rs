@@ -17,7 +17,7 @@ use crate::http_client::{post, send, serve};
 const PATH: &str = "/webhooks/salesforce/outbound";
 
 fn verifier() -> Verifier {
-    Verifier::new(OrgAllowList::new([ORG]).unwrap())
+    Verifier::without_path_token(OrgAllowList::new([ORG]).unwrap())
 }
 
 fn redis_queue(redis: &TestRedis) -> RedisStreamQueue {
@@ -117,7 +117,10 @@ async fn per_action_paths_and_secret_token() {
     let queue = Arc::new(MemoryEventQueue::default());
     let ingest = StagedIngest::new(Arc::new(MemoryIdempotencyStore::default()), queue.clone());
     let intake = Intake::new(
-        verifier().with_path_token(PathToken::new("s3cr3t".to_owned())),
+        Verifier::new(
+            OrgAllowList::new([ORG]).unwrap(),
+            PathToken::new("s3cr3t".to_owned()),
+        ),
         Arc::new(ingest),
     );
     let addr = serve(intake).await;

@@ -36,8 +36,10 @@ fn allow_list_accepts_either_form_of_either_form() {
 
 #[tokio::test]
 async fn verifier_checks_org_and_token() {
-    let verifier = Verifier::new(OrgAllowList::new(["00Do0000000e0vQ"]).unwrap())
-        .with_path_token(PathToken::new("t0ken".to_owned()));
+    let verifier = Verifier::new(
+        OrgAllowList::new(["00Do0000000e0vQ"]).unwrap(),
+        PathToken::new("t0ken".to_owned()),
+    );
     assert!(verifier.check_path_token(Some("t0ken")).is_ok());
     assert!(matches!(
         verifier.check_path_token(Some("t0ke")),
@@ -80,7 +82,7 @@ impl SessionVerifier for RequireSession {
 
 #[tokio::test]
 async fn session_hook_is_consulted() {
-    let verifier = Verifier::new(OrgAllowList::new(["00Do0000000e0vQ"]).unwrap())
+    let verifier = Verifier::without_path_token(OrgAllowList::new(["00Do0000000e0vQ"]).unwrap())
         .with_session_verifier(Arc::new(RequireSession("sess!on")));
     let nil = make_soap(1);
     let message = parse(nil.as_bytes(), &Limits::default()).unwrap();
