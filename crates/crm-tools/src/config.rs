@@ -23,6 +23,9 @@ pub struct CrmConfig {
     pub row_cap: usize,
     /// Lead picklist values offered as enums in `searchLeads`' schema.
     pub lead_picklists: LeadPicklists,
+    /// The server's public origin (`https://mcp.example.com`), given to ChatGPT as the widgets'
+    /// `openai/widgetDomain`; `None` leaves ChatGPT's default sandbox domain.
+    pub widget_domain: Option<String>,
 }
 
 impl Default for CrmConfig {
@@ -32,6 +35,7 @@ impl Default for CrmConfig {
             writable_objects: None,
             row_cap: DEFAULT_ROW_CAP,
             lead_picklists: LeadPicklists::default(),
+            widget_domain: None,
         }
     }
 }

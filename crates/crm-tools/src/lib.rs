@@ -27,6 +27,9 @@
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
 //!   opportunities and cases.
 //!
+//! `searchLeads`, `getOpportunity` and `getAccountInsights` come with HTML widgets for ChatGPT
+//! and MCP Apps hosts ([`widgets`]), served as `ui://` resources and attached by tool `_meta`.
+//!
 //! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
@@ -39,6 +42,7 @@ mod ids;
 mod output;
 mod period;
 mod tools;
+pub mod widgets;
 
 pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
 pub use connection::{Connection, Connections, SingleConnection};

@@ -17,7 +17,7 @@ use salesforce_api::soql::{Field, Select};
 use salesforce_api::{QueryOptions, Record};
 use serde::de::DeserializeOwned;
 
-use crate::{Connection, Connections, CrmConfig, Error};
+use crate::{Connection, Connections, CrmConfig, Error, widgets};
 
 /// Every tool name, in registration order.
 pub const TOOL_NAMES: [&str; 7] = [
@@ -91,21 +91,23 @@ impl CrmTools {
         }
     }
 
-    /// Registers the tools on `builder`. Write tools are left out in read-only mode and when
-    /// their object is not in the writable allow-list.
+    /// Registers the tools on `builder`, and the widget resources of those that have one (see
+    /// [`crate::widgets`]). Write tools are left out in read-only mode and when their object is
+    /// not in the writable allow-list.
     pub fn register(self, builder: McpServerBuilder) -> McpServerBuilder {
         let config = &self.shared.config;
+        let builder = widgets::register(builder, &self.listed(), config.widget_domain.as_deref());
         let mut builder = builder
             .tool(
-                search_leads::tool(config),
+                widgets::attach(search_leads::tool(config)),
                 handler(&self.shared, search_leads::run),
             )
             .tool(
-                get_opportunity::tool(config),
+                widgets::attach(get_opportunity::tool(config)),
                 handler(&self.shared, get_opportunity::run),
             )
             .tool(
-                account_insights::tool(config),
+                widgets::attach(account_insights::tool(config)),
                 handler(&self.shared, account_insights::run),
             );
         if self.lists("updateContact") {

@@ -1,7 +1,9 @@
 //! End-to-end tests of the CRM tools: an in-process MCP server whose tools talk over real HTTP
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
-//! store directly.
+//! store directly. `widgets` renders the ChatGPT/MCP Apps widgets in headless Chromium
+//! (`browser`), which must be installed (`apt-get install -y chromium`).
 
+mod browser;
 mod errors;
 mod http;
 mod injection;
@@ -11,4 +13,5 @@ mod opportunity;
 mod search_fetch;
 mod search_leads;
 mod support;
+mod widgets;
 mod writes;
