@@ -1,9 +1,14 @@
 //! What the operator configures: read-only mode, which objects may be written, how many rows a
-//! tool hands the model, the describe cache, and the Lead picklist values offered as enums.
+//! tool hands the model, the describe cache, the Lead picklist values offered as enums, and the
+//! analytics settings (lead scoring weights, pipeline thresholds, lead routing rules, the clock).
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use salesforce_api::ObjectDescribe;
+
+pub use crate::analytics::{LeadScoring, PipelineSettings, ScoreWeights};
+pub use lead_routing::RouteStep;
 
 /// Default cap on rows returned to the model by one call.
 pub const DEFAULT_ROW_CAP: usize = 50;
@@ -23,6 +28,16 @@ pub struct CrmConfig {
     pub row_cap: usize,
     /// Lead picklist values offered as enums in `searchLeads`' schema.
     pub lead_picklists: LeadPicklists,
+    /// `scoreLeads`: factor weights, target industries and windows.
+    pub lead_scoring: LeadScoring,
+    /// `analyzePipeline`: default thresholds and the fiscal year's first month.
+    pub pipeline: PipelineSettings,
+    /// `routeLeads`: the ordered routing steps (the worker's rules format); a call may pass its
+    /// own. Empty: a call must pass rules.
+    pub lead_routing: Vec<RouteStep>,
+    /// A fixed "now" for the analytics tools (reproducible reports, tests); `None` reads the
+    /// system clock on every call.
+    pub now: Option<DateTime<Utc>>,
     /// The server's public origin (`https://mcp.example.com`), given to ChatGPT as the widgets'
     /// `openai/widgetDomain`; `None` leaves ChatGPT's default sandbox domain.
     pub widget_domain: Option<String>,
@@ -35,6 +50,10 @@ impl Default for CrmConfig {
             writable_objects: None,
             row_cap: DEFAULT_ROW_CAP,
             lead_picklists: LeadPicklists::default(),
+            lead_scoring: LeadScoring::default(),
+            pipeline: PipelineSettings::default(),
+            lead_routing: Vec::new(),
+            now: None,
             widget_domain: None,
         }
     }
@@ -53,6 +72,11 @@ impl CrmConfig {
     /// The row cap within its bounds.
     pub fn row_cap(&self) -> usize {
         self.row_cap.clamp(1, MAX_ROW_CAP)
+    }
+
+    /// "Now" for the analytics tools: the fixed instant, else the system clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
     }
 }
 

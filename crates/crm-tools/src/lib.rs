@@ -34,6 +34,7 @@
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
 
+mod analytics;
 mod config;
 mod connection;
 mod cursor;
@@ -44,7 +45,10 @@ mod period;
 mod tools;
 pub mod widgets;
 
-pub use config::{CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, MAX_ROW_CAP};
+pub use config::{
+    CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, LeadScoring, MAX_ROW_CAP, PipelineSettings,
+    RouteStep, ScoreWeights,
+};
 pub use connection::{Connection, Connections, SingleConnection};
 pub use error::Error;
 pub use tools::{CrmTools, TOOL_NAMES, WRITE_TOOL_NAMES};

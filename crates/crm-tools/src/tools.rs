@@ -3,8 +3,11 @@
 //! builder and adapt handlers to `mcp-protocol`'s signature.
 
 mod account_insights;
+mod activity_dates;
+mod analyze_pipeline;
 mod create_task;
 mod get_opportunity;
+mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod update_contact;
@@ -20,7 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::{Connection, Connections, CrmConfig, Error, widgets};
 
 /// Every tool name, in registration order.
-pub const TOOL_NAMES: [&str; 7] = [
+pub const TOOL_NAMES: [&str; 9] = [
     "searchLeads",
     "getOpportunity",
     "getAccountInsights",
@@ -28,6 +31,8 @@ pub const TOOL_NAMES: [&str; 7] = [
     "createTask",
     "search",
     "fetch",
+    "scoreLeads",
+    "analyzePipeline",
 ];
 
 /// The tools that change data: not listed in read-only mode.
@@ -130,6 +135,14 @@ impl CrmTools {
             .tool(
                 search_fetch::fetch_tool(),
                 handler(&self.shared, search_fetch::fetch),
+            )
+            .tool(
+                score_leads::tool(config),
+                handler(&self.shared, score_leads::run),
+            )
+            .tool(
+                analyze_pipeline::tool(config),
+                handler(&self.shared, analyze_pipeline::run),
             )
     }
 }

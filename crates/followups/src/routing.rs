@@ -1,80 +1,16 @@
-//! Lead routing: an ordered list of steps, the first that applies names the owner. A step is
-//! either conditional (territory: `State in [...]`, industry: `Industry equals ...`) or a
-//! round robin, which picks by a stable hash of the record id rather than a counter, so that
-//! a redelivered event is routed to the same owner (idempotent without shared state).
+//! Lead routing for events: the steps and their evaluation live in `lead-routing` (shared with
+//! the `routeLeads` MCP tool); this reads an event's fields for them.
 
-use serde::Deserialize;
 use webhooks::Event;
 
-use crate::rules::Condition;
+pub use lead_routing::RouteStep;
 
-/// One routing step.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
-pub enum RouteStep {
-    /// Assign `owner_id` when every condition holds.
-    Conditional {
-        /// The conditions (territory, industry…).
-        when: Vec<Condition>,
-        /// The user id (`005…`) to assign.
-        #[serde(rename = "ownerId")]
-        owner_id: String,
-    },
-    /// Spread records over these users.
-    RoundRobin {
-        /// The user ids.
-        #[serde(rename = "roundRobin")]
-        round_robin: Vec<String>,
-    },
-}
+use crate::template::field_text;
 
-/// FNV-1a: stable across Rust versions and processes (unlike `DefaultHasher`).
-fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-fn is_user_id(id: &str) -> bool {
-    (id.len() == 15 || id.len() == 18)
-        && id.starts_with("005")
-        && id.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-impl RouteStep {
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        let ids: Vec<&String> = match self {
-            Self::Conditional { owner_id, .. } => vec![owner_id],
-            Self::RoundRobin { round_robin } if round_robin.is_empty() => {
-                return Err("a roundRobin step needs at least one user".into());
-            }
-            Self::RoundRobin { round_robin } => round_robin.iter().collect(),
-        };
-        match ids.into_iter().find(|id| !is_user_id(id)) {
-            Some(id) => Err(format!("`{id}` is not a user id")),
-            None => Ok(()),
-        }
-    }
-
-    fn owner_for(&self, event: &Event) -> Option<&str> {
-        match self {
-            Self::Conditional { when, owner_id } => when
-                .iter()
-                .all(|c| c.holds(event))
-                .then_some(owner_id.as_str()),
-            Self::RoundRobin { round_robin } => {
-                let key = event.record_id.as_deref().unwrap_or(&event.notification_id);
-                let len = u64::try_from(round_robin.len()).ok().filter(|&n| n > 0)?;
-                let index = usize::try_from(stable_hash(key) % len).ok()?;
-                round_robin.get(index).map(String::as_str)
-            }
-        }
-    }
-}
-
-/// The owner the first applicable step assigns.
+/// The owner the first applicable step assigns to the event's record.
 pub(crate) fn route<'a>(steps: &'a [RouteStep], event: &Event) -> Option<&'a str> {
-    steps.iter().find_map(|step| step.owner_for(event))
+    let key = event.record_id.as_deref().unwrap_or(&event.notification_id);
+    lead_routing::route(steps, key, &|name| field_text(event, name)).map(|r| r.owner_id)
 }
 
 #[cfg(test)]
@@ -95,7 +31,7 @@ mod tests {
     }
 
     #[test]
-    fn first_matching_step_wins_and_round_robin_is_stable() {
+    fn events_route_by_their_fields_and_record_id() {
         let steps: Vec<RouteStep> = serde_json::from_str(
             r#"[{"when":[{"field":"State","equals":"CA"}],"ownerId":"005000000000002AAA"},
                 {"roundRobin":["005000000000004AAA","005000000000005AAA"]}]"#,
@@ -105,17 +41,9 @@ mod tests {
             route(&steps, &lead("00Q000000000001AAA", "CA")),
             Some("005000000000002AAA")
         );
-        let mut seen = std::collections::BTreeSet::new();
-        for i in 0..20 {
-            let event = lead(&format!("00Q0000000000{i:02}AAA"), "NY");
-            let owner = route(&steps, &event).unwrap();
-            assert_eq!(
-                route(&steps, &event),
-                Some(owner),
-                "same record, same owner"
-            );
-            seen.insert(owner);
-        }
-        assert_eq!(seen.len(), 2, "both users get records");
+        let event = lead("00Q000000000007AAA", "NY");
+        let expected = lead_routing::route(&steps, "00Q000000000007AAA", &|_| String::new())
+            .map(|r| r.owner_id);
+        assert_eq!(route(&steps, &event), expected);
     }
 }

@@ -143,32 +143,7 @@ pub enum Uniqueness {
     PerNotification,
 }
 
-/// A condition on one field (its text form; null and absent are the empty text).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Condition {
-    /// The field name.
-    pub field: String,
-    /// Holds when the field equals this text.
-    #[serde(default)]
-    pub equals: Option<String>,
-    /// Holds when the field equals one of these.
-    #[serde(default, rename = "in")]
-    pub one_of: Option<Vec<String>>,
-    /// `true`: holds when the field has a non-empty value; `false`: when it has none.
-    #[serde(default)]
-    pub present: Option<bool>,
-}
-
-impl Condition {
-    /// Whether `event` satisfies the condition.
-    pub fn holds(&self, event: &Event) -> bool {
-        let value = field_text(event, &self.field);
-        self.equals.as_ref().is_none_or(|e| *e == value)
-            && self.one_of.as_ref().is_none_or(|set| set.contains(&value))
-            && self.present.is_none_or(|p| p != value.is_empty())
-    }
-}
+pub use lead_routing::Condition;
 
 /// The follow-up Task of a rule.
 #[derive(Debug, Clone, Deserialize)]
@@ -250,7 +225,10 @@ impl Rule {
         };
         self.object.eq_ignore_ascii_case(&event.object_type)
             && self.action_id.as_deref().is_none_or(same_action)
-            && self.when.iter().all(|c| c.holds(event))
+            && self
+                .when
+                .iter()
+                .all(|c| c.holds(&|name| field_text(event, name)))
     }
 }
 

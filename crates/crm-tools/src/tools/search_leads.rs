@@ -67,11 +67,10 @@ enum Direction {
     Desc,
 }
 
-/// The arguments; everything but `limit`, `cursor` and `org` is a filter (and part of the
-/// cursor's fingerprint).
+/// The lead filters, shared with `scoreLeads` and `routeLeads` (as their `filters` argument).
 #[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Args {
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LeadFilters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     industry: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +99,23 @@ pub(crate) struct Args {
     min_employees: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_employees: Option<u64>,
+}
+
+impl LeadFilters {
+    /// Whether the filters name a status (else callers that skip converted leads add that).
+    pub(crate) fn names_status(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| !s.is_empty())
+    }
+}
+
+/// The arguments; everything but `limit`, `cursor` and `org` is a filter (and part of the
+/// cursor's fingerprint). Unknown arguments are refused by the input schema (serde's
+/// `deny_unknown_fields` does not combine with `flatten`).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Args {
+    #[serde(flatten)]
+    filters: LeadFilters,
     #[serde(default)]
     sort_by: SortField,
     #[serde(default)]
@@ -124,7 +140,6 @@ fn picklist(values: &[String], description: &str) -> Value {
 }
 
 pub(crate) fn tool(config: &CrmConfig) -> Tool {
-    let p = &config.lead_picklists;
     let cap = config.row_cap();
     let lead = json!({
         "type": "object",
@@ -158,9 +173,39 @@ Text filters (companyContains, nameContains, owner) match literally and case-ins
 The result gives totalSize (all matches) and, when more remain, nextCursor: call again with the same filters and cursor=nextCursor to get the next page. \
 Example: healthcare leads rated Hot created this week → {{\"industry\":[\"Healthcare\"],\"rating\":[\"Hot\"],\"createdPeriod\":\"this_week\"}}."
         ))
-        .input_schema(json!({
+        .input_schema({
+            let mut properties = filter_properties(config);
+            properties.extend(json!({
+                "sortBy": {
+                    "type": "string",
+                    "enum": ["CreatedDate", "AnnualRevenue", "NumberOfEmployees", "Company", "LastName"],
+                    "description": "Sort key (default CreatedDate). Leads without a value sort last."
+                },
+                "sortDirection": {"type": "string", "enum": ["asc", "desc"], "description": "Sort direction (default desc)."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": cap, "description": format!("Leads per page, 1-{cap} (default {}).", DEFAULT_LIMIT.min(cap))},
+                "cursor": {"type": "string", "maxLength": 200, "description": "nextCursor from the previous call with the same filters."},
+                "org": org_property()
+            }).as_object().cloned().unwrap_or_default());
+            json!({"type": "object", "properties": properties, "additionalProperties": false})
+        })
+        .output_schema(json!({
             "type": "object",
             "properties": {
+                "leads": {"type": "array", "items": lead},
+                "totalSize": {"type": "integer", "description": "How many leads match in all."},
+                "offset": {"type": "integer"},
+                "nextCursor": nullable("string")
+            },
+            "required": ["leads", "totalSize", "offset", "nextCursor"]
+        }))
+        .annotations(read_only())
+}
+
+/// The JSON Schema properties of the lead filters (for `searchLeads` and the `filters` object
+/// of the tools that reuse them).
+pub(crate) fn filter_properties(config: &CrmConfig) -> serde_json::Map<String, Value> {
+    let p = &config.lead_picklists;
+    let properties = json!({
                 "industry": picklist(&p.industry, "Lead.Industry values to match."),
                 "status": picklist(&p.status, "Lead.Status values to match."),
                 "rating": picklist(&p.rating, "Lead.Rating values to match (Hot is the highest)."),
@@ -178,34 +223,13 @@ Example: healthcare leads rated Hot created this week → {{\"industry\":[\"Heal
                 "minAnnualRevenue": {"type": "number", "minimum": 0, "description": "Annual revenue at least this much (org currency)."},
                 "maxAnnualRevenue": {"type": "number", "minimum": 0, "description": "Annual revenue at most this much."},
                 "minEmployees": {"type": "integer", "minimum": 0, "description": "At least this many employees."},
-                "maxEmployees": {"type": "integer", "minimum": 0, "description": "At most this many employees."},
-                "sortBy": {
-                    "type": "string",
-                    "enum": ["CreatedDate", "AnnualRevenue", "NumberOfEmployees", "Company", "LastName"],
-                    "description": "Sort key (default CreatedDate). Leads without a value sort last."
-                },
-                "sortDirection": {"type": "string", "enum": ["asc", "desc"], "description": "Sort direction (default desc)."},
-                "limit": {"type": "integer", "minimum": 1, "maximum": cap, "description": format!("Leads per page, 1-{cap} (default {}).", DEFAULT_LIMIT.min(cap))},
-                "cursor": {"type": "string", "maxLength": 200, "description": "nextCursor from the previous call with the same filters."},
-                "org": org_property()
-            },
-            "additionalProperties": false
-        }))
-        .output_schema(json!({
-            "type": "object",
-            "properties": {
-                "leads": {"type": "array", "items": lead},
-                "totalSize": {"type": "integer", "description": "How many leads match in all."},
-                "offset": {"type": "integer"},
-                "nextCursor": nullable("string")
-            },
-            "required": ["leads", "totalSize", "offset", "nextCursor"]
-        }))
-        .annotations(read_only())
+                "maxEmployees": {"type": "integer", "minimum": 0, "description": "At most this many employees."}
+    });
+    properties.as_object().cloned().unwrap_or_default()
 }
 
 /// The `WHERE` conditions for the filters.
-fn filters(args: &Args) -> Result<Vec<Filter>, Error> {
+pub(crate) fn filters(args: &LeadFilters) -> Result<Vec<Filter>, Error> {
     let mut filters = Vec::new();
     let picklists = [
         ("Industry", &args.industry),
@@ -225,14 +249,7 @@ fn filters(args: &Args) -> Result<Vec<Filter>, Error> {
         filters.push(Field::new("Name")?.contains(text));
     }
     if let Some(owner) = &args.owner {
-        let trimmed = owner.trim();
-        let as_user_id = ids::parse("owner", trimmed)
-            .ok()
-            .filter(|id| id.key_prefix() == "005");
-        filters.push(match as_user_id {
-            Some(id) => Field::new("OwnerId")?.eq(id.as_str()),
-            None => Field::new("Owner.Name")?.contains(trimmed),
-        });
+        filters.push(owner_filter(owner)?);
     }
     filters.extend(created_filters(
         "CreatedDate",
@@ -268,6 +285,18 @@ fn filters(args: &Args) -> Result<Vec<Filter>, Error> {
         }
     }
     Ok(filters)
+}
+
+/// `OwnerId` equal to a User id (005…), else the owner's name containing the text.
+pub(crate) fn owner_filter(owner: &str) -> Result<Filter, Error> {
+    let trimmed = owner.trim();
+    let as_user_id = ids::parse("owner", trimmed)
+        .ok()
+        .filter(|id| id.key_prefix() == "005");
+    Ok(match as_user_id {
+        Some(id) => Field::new("OwnerId")?.eq(id.as_str()),
+        None => Field::new("Owner.Name")?.contains(trimmed),
+    })
 }
 
 fn lead_json(record: &Record, url: String) -> Value {
@@ -307,7 +336,7 @@ pub(crate) async fn run(
         Some(c) => cursor::decode(c, &fingerprint)?,
         None => 0,
     };
-    let conditions = filters(&args)?;
+    let conditions = filters(&args.filters)?;
     let sort = Field::new(args.sort_by.api_name())?;
     let order = match args.sort_direction {
         Direction::Asc => sort.asc(),
@@ -399,7 +428,7 @@ mod tests {
     use super::*;
 
     fn soql(args: Value) -> String {
-        let args: Args = serde_json::from_value(args).unwrap();
+        let args: LeadFilters = serde_json::from_value(args).unwrap();
         filters(&args)
             .unwrap()
             .into_iter()
@@ -429,7 +458,7 @@ mod tests {
             soql(json!({"owner": user.as_str()})),
             format!("SELECT Id FROM Lead WHERE OwnerId = '{}'", user.as_str())
         );
-        let inverted: Args =
+        let inverted: LeadFilters =
             serde_json::from_value(json!({"minEmployees": 10, "maxEmployees": 5})).unwrap();
         assert!(filters(&inverted).is_err());
     }
