@@ -27,8 +27,9 @@
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
 //!   opportunities and cases.
 //!
-//! `searchLeads`, `getOpportunity` and `getAccountInsights` come with HTML widgets for ChatGPT
-//! and MCP Apps hosts ([`widgets`]), served as `ui://` resources and attached by tool `_meta`.
+//! `searchLeads`, `getOpportunity`, `getAccountInsights`, `scoreLeads` and `analyzePipeline` come
+//! with HTML widgets for ChatGPT and MCP Apps hosts ([`widgets`]), served as `ui://` resources
+//! and attached by tool `_meta`.
 //!
 //! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`

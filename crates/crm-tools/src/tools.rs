@@ -137,11 +137,11 @@ impl CrmTools {
                 handler(&self.shared, search_fetch::fetch),
             )
             .tool(
-                score_leads::tool(config),
+                widgets::attach(score_leads::tool(config)),
                 handler(&self.shared, score_leads::run),
             )
             .tool(
-                analyze_pipeline::tool(config),
+                widgets::attach(analyze_pipeline::tool(config)),
                 handler(&self.shared, analyze_pipeline::run),
             )
     }

@@ -54,7 +54,7 @@ pub struct Widget {
 }
 
 /// Every widget, in a fixed order.
-pub const WIDGETS: [Widget; 3] = [
+pub const WIDGETS: [Widget; 5] = [
     Widget {
         name: "lead-cards",
         tool: "searchLeads",
@@ -81,6 +81,24 @@ pub const WIDGETS: [Widget; 3] = [
         invoking: "Gathering account insights…",
         invoked: "Account insights ready",
         script: include_str!("../widgets/account-insights.js"),
+    },
+    Widget {
+        name: "lead-scores",
+        tool: "scoreLeads",
+        title: "Lead scores",
+        description: "Ranked lead cards: score 0-100 with grade and a bar, and each factor's points out of its maximum with the reason. The user sees the breakdown; explain the top drivers.",
+        invoking: "Scoring leads…",
+        invoked: "Leads scored",
+        script: include_str!("../widgets/lead-scores.js"),
+    },
+    Widget {
+        name: "pipeline",
+        tool: "analyzePipeline",
+        title: "Pipeline analysis",
+        description: "The period's pipeline: totals, weighted and historical forecasts, risk factors with deal counts and amounts, deals most likely to close and deals at risk. The user sees these tables; focus on conclusions.",
+        invoking: "Analyzing the pipeline…",
+        invoked: "Pipeline analyzed",
+        script: include_str!("../widgets/pipeline.js"),
     },
 ];
 

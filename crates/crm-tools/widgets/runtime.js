@@ -35,8 +35,9 @@ var sfmcp = (function () {
     return typeof value === 'number' && isFinite(value);
   }
 
-  var wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-  var oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+  // signDisplay 'negative': no "-0" for negative zero or what rounds to it.
+  var wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0, signDisplay: 'negative' });
+  var oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, signDisplay: 'negative' });
 
   // Amounts in the org's currency, to whole units: 1234567.5 -> "1,234,568".
   function money(value) {
@@ -49,6 +50,11 @@ var sfmcp = (function () {
 
   function percent(value) {
     return finite(value) ? oneDecimal.format(value) + '%' : '—';
+  }
+
+  // Points and scores: at most one decimal, 12.25 -> "12.3".
+  function decimal(value) {
+    return finite(value) ? oneDecimal.format(value) : '—';
   }
 
   function plural(n, one, many) {
@@ -280,7 +286,7 @@ var sfmcp = (function () {
   }
 
   return {
-    el: el, add: add, show: show, money: money, count: count, percent: percent, plural: plural,
+    el: el, add: add, show: show, money: money, count: count, percent: percent, decimal: decimal, plural: plural,
     date: date, link: link, badge: badge, facts: facts, tile: tile, table: table, list: list,
     blank: blank, finite: finite, mount: mount
   };

@@ -5,11 +5,21 @@
 //! that result. Malicious record text must show as text and never run.
 
 use chrono::NaiveDate;
+use crm_tools::CrmConfig;
 use crm_tools::widgets::{MCP_APP_MIME_TYPE, SKYBRIDGE_MIME_TYPE, WIDGETS, Widget};
 use serde_json::{Value, json};
 
 use crate::browser::{self, Feed, Frame, Seen};
-use crate::support::Bench;
+use crate::support::{Bench, now};
+
+/// A bench whose analytics tools share the sandbox's fixed "now".
+async fn bench() -> Bench {
+    Bench::with_config(CrmConfig {
+        now: Some(now()),
+        ..CrmConfig::default()
+    })
+    .await
+}
 
 /// `1234567.5` → `1,234,568`: whole units, halves away from zero (as `Intl.NumberFormat`).
 fn whole(amount: f64) -> String {
@@ -27,6 +37,20 @@ fn whole(amount: f64) -> String {
     out
 }
 
+/// `12.25` → `12.3`, `40.0` → `40`: at most one decimal (as `Intl.NumberFormat`).
+fn decimal(value: f64) -> String {
+    let tenths = (value * 10.0).round() / 10.0;
+    if tenths.fract() == 0.0 {
+        whole(tenths)
+    } else {
+        format!(
+            "{}.{}",
+            whole(tenths.trunc()),
+            ((tenths.abs().fract() * 10.0).round()) as u8
+        )
+    }
+}
+
 /// `2026-11-25` or `2026-11-25T15:00:00.000+0000` → `Nov 25, 2026`.
 fn day(value: &Value) -> String {
     let text = value.as_str().unwrap();
@@ -36,9 +60,16 @@ fn day(value: &Value) -> String {
         .to_string()
 }
 
+/// Text with every run of whitespace (line breaks between blocks, tabs between cells) as one
+/// space.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `seen` shows `needle` (compared word by word, so layout whitespace does not matter).
 fn has(seen: &Seen, needle: &str) {
     assert!(
-        seen.text.contains(needle),
+        words(&seen.text).contains(&words(needle)),
         "{} does not show {needle:?}; it shows:\n{}",
         seen.label,
         seen.text
@@ -143,7 +174,7 @@ async fn render(bench: &Bench, tool: &str, args: Value) -> (Value, Seen) {
 
 #[tokio::test]
 async fn lead_cards_show_each_lead_with_revenue_and_the_match_count() {
-    let bench = Bench::start().await;
+    let bench = bench().await;
     let (data, seen) = render(
         &bench,
         "searchLeads",
@@ -185,7 +216,7 @@ async fn lead_cards_show_each_lead_with_revenue_and_the_match_count() {
 
 #[tokio::test]
 async fn the_opportunity_card_shows_amount_roles_and_activities() {
-    let bench = Bench::start().await;
+    let bench = bench().await;
     // The opportunity with the most contact roles, with one more activity on it.
     let opp_id = {
         let mut counts = std::collections::BTreeMap::new();
@@ -225,7 +256,7 @@ async fn the_opportunity_card_shows_amount_roles_and_activities() {
 
 #[tokio::test]
 async fn account_insights_show_pipeline_figures_deals_contacts_and_cases() {
-    let bench = Bench::start().await;
+    let bench = bench().await;
     // The account with the most open opportunities.
     let account_id = {
         let mut counts = std::collections::BTreeMap::new();
@@ -280,6 +311,127 @@ async fn account_insights_show_pipeline_figures_deals_contacts_and_cases() {
     }
 }
 
+#[tokio::test]
+async fn lead_scores_show_rank_score_grade_and_every_factor() {
+    let bench = bench().await;
+    let (data, seen) = render(
+        &bench,
+        "scoreLeads",
+        json!({"filters": {"rating": ["Hot", "Warm"]}, "limit": 4}),
+    )
+    .await;
+    let leads = data["leads"].as_array().unwrap();
+    assert!(leads.len() >= 2, "{data}");
+    has(
+        &seen,
+        &format!(
+            "{} leads scored\nof {} matching · best {} shown",
+            data["scored"].as_u64().unwrap(),
+            data["matching"].as_u64().unwrap(),
+            leads.len()
+        ),
+    );
+    has(&seen, &day(&data["asOf"]));
+    for lead in leads {
+        has(&seen, &format!("#{}", lead["rank"].as_u64().unwrap()));
+        has(&seen, lead["name"].as_str().unwrap());
+        has(
+            &seen,
+            &format!(
+                "{}\n{}",
+                decimal(lead["score"].as_f64().unwrap()),
+                lead["grade"].as_str().unwrap()
+            ),
+        );
+        let factors = lead["factors"].as_array().unwrap();
+        assert!(!factors.is_empty());
+        for factor in factors {
+            has(
+                &seen,
+                &format!(
+                    "{} / {}\t{}",
+                    decimal(factor["points"].as_f64().unwrap()),
+                    decimal(factor["maxPoints"].as_f64().unwrap()),
+                    factor["reason"].as_str().unwrap()
+                ),
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_pipeline_view_shows_totals_forecasts_risks_and_likely_deals() {
+    let bench = bench().await;
+    let (data, seen) = render(
+        &bench,
+        "analyzePipeline",
+        json!({"period": "this_year", "limit": 5}),
+    )
+    .await;
+    let totals = &data["totals"];
+    let forecast = &data["forecast"];
+    has(&seen, data["period"]["label"].as_str().unwrap());
+    has(
+        &seen,
+        &format!("Open deals\n{}", totals["openDeals"].as_u64().unwrap()),
+    );
+    has(
+        &seen,
+        &format!(
+            "Total amount\n{}",
+            whole(totals["totalAmount"].as_f64().unwrap())
+        ),
+    );
+    has(
+        &seen,
+        &format!(
+            "Weighted forecast\n{}",
+            whole(forecast["weighted"].as_f64().unwrap())
+        ),
+    );
+    has(
+        &seen,
+        &format!(
+            "Historical forecast\n{}",
+            whole(forecast["historical"].as_f64().unwrap())
+        ),
+    );
+    has(
+        &seen,
+        &format!(
+            "At risk\n{} · {}",
+            totals["atRisk"].as_u64().unwrap(),
+            whole(totals["atRiskAmount"].as_f64().unwrap())
+        ),
+    );
+    has(
+        &seen,
+        &format!(
+            "Historical win rate {}%",
+            decimal(forecast["winRate"].as_f64().unwrap() * 100.0)
+        ),
+    );
+    let risks = data["riskSummary"].as_array().unwrap();
+    assert!(!risks.is_empty(), "{data}");
+    for risk in risks {
+        has(
+            &seen,
+            &format!(
+                "{}\t{}\t{}",
+                risk["label"].as_str().unwrap(),
+                risk["deals"].as_u64().unwrap(),
+                whole(risk["amount"].as_f64().unwrap())
+            ),
+        );
+    }
+    let likely = data["likelyToClose"].as_array().unwrap();
+    assert!(!likely.is_empty(), "{data}");
+    for deal in likely.iter().chain(data["atRiskDeals"].as_array().unwrap()) {
+        has(&seen, deal["name"].as_str().unwrap());
+        has(&seen, &day(&deal["closeDate"]));
+    }
+}
+
 /// Every string of a real result turned hostile: links become `javascript:` URLs, other text
 /// gains markup that would run if it were ever parsed as HTML.
 fn poison(value: &mut Value, key: &str) {
@@ -296,7 +448,7 @@ fn poison(value: &mut Value, key: &str) {
 
 #[tokio::test]
 async fn hostile_record_text_shows_as_text_and_never_runs() {
-    let bench = Bench::start().await;
+    let bench = bench().await;
     let opportunity = bench.rows("OpportunityContactRole")[0]
         .text("OpportunityId")
         .unwrap();
@@ -308,6 +460,11 @@ async fn hostile_record_text_shows_as_text_and_never_runs() {
         ("searchLeads", json!({"limit": 3})),
         ("getOpportunity", json!({"id": opportunity})),
         ("getAccountInsights", json!({"id": account})),
+        ("scoreLeads", json!({"filters": {}, "limit": 2})),
+        (
+            "analyzePipeline",
+            json!({"period": "this_year", "limit": 3}),
+        ),
     ];
     assert_eq!(calls.len(), WIDGETS.len(), "every widget is covered");
     let mut frames = Vec::new();
