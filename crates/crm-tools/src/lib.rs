@@ -25,7 +25,13 @@
 //! - `getAccountInsights`: an account with open opportunities, key contacts, open cases and
 //!   total and weighted pipeline, fetched concurrently;
 //! - `search` and `fetch`: ChatGPT's deep-research pair over leads, contacts, accounts,
-//!   opportunities and cases.
+//!   opportunities and cases;
+//! - `scoreLeads`: explainable 0–100 lead scores, factor by factor (`analytics::scoring`);
+//! - `analyzePipeline`: risk factors, forecasts and likely closes for a period
+//!   (`analytics::pipeline`, `analytics::periods`);
+//! - `summarizeAccountActivity`: an account's timeline by month and type;
+//! - `routeLeads`: owner assignment by the `lead-routing` steps the worker uses, dry run unless
+//!   `apply` is true.
 //!
 //! `searchLeads`, `getOpportunity`, `getAccountInsights`, `scoreLeads` and `analyzePipeline` come
 //! with HTML widgets for ChatGPT and MCP Apps hosts ([`widgets`]), served as `ui://` resources

@@ -55,9 +55,9 @@ pub(crate) fn flag(record: &Record, path: &str) -> bool {
     record.get(path).and_then(Value::as_bool).unwrap_or(false)
 }
 
-/// Rounds to cents.
+/// Rounds to cents (an empty sum's `-0.0` becomes `0.0`).
 pub(crate) fn cents(amount: f64) -> f64 {
-    (amount * 100.0).round() / 100.0
+    (amount * 100.0).round() / 100.0 + 0.0
 }
 
 /// `1234567.5` → `1,234,567.50`.
@@ -109,6 +109,7 @@ mod tests {
         assert_eq!(money(0.0), "0.00");
         assert_eq!(money(-999.999), "-1,000.00");
         assert_eq!(cents(10.005_1), 10.01);
+        assert!(cents(std::iter::empty::<f64>().sum()).is_sign_positive());
         let record: Record = serde_json::from_value(json!({
             "attributes": {"type": "Contact"},
             "Id": "003",

@@ -2,11 +2,13 @@
 //! (one module per tool) on an [`McpServerBuilder`]. Shared helpers run SOQL built with the typed
 //! builder and adapt handlers to `mcp-protocol`'s signature.
 
+mod account_activity;
 mod account_insights;
 mod activity_dates;
 mod analyze_pipeline;
 mod create_task;
 mod get_opportunity;
+mod route_leads;
 mod score_leads;
 mod search_fetch;
 mod search_leads;
@@ -23,7 +25,7 @@ use serde::de::DeserializeOwned;
 use crate::{Connection, Connections, CrmConfig, Error, widgets};
 
 /// Every tool name, in registration order.
-pub const TOOL_NAMES: [&str; 9] = [
+pub const TOOL_NAMES: [&str; 11] = [
     "searchLeads",
     "getOpportunity",
     "getAccountInsights",
@@ -33,10 +35,12 @@ pub const TOOL_NAMES: [&str; 9] = [
     "fetch",
     "scoreLeads",
     "analyzePipeline",
+    "summarizeAccountActivity",
+    "routeLeads",
 ];
 
 /// The tools that change data: not listed in read-only mode.
-pub const WRITE_TOOL_NAMES: [&str; 2] = ["updateContact", "createTask"];
+pub const WRITE_TOOL_NAMES: [&str; 3] = ["updateContact", "createTask", "routeLeads"];
 
 /// What every handler shares.
 pub(crate) struct Shared {
@@ -92,6 +96,7 @@ impl CrmTools {
         match name {
             "updateContact" => config.may_write("Contact"),
             "createTask" => config.may_write("Task"),
+            "routeLeads" => config.may_write("Lead"),
             _ => true,
         }
     }
@@ -127,7 +132,7 @@ impl CrmTools {
                 handler(&self.shared, create_task::run),
             );
         }
-        builder
+        builder = builder
             .tool(
                 search_fetch::search_tool(),
                 handler(&self.shared, search_fetch::search),
@@ -144,6 +149,17 @@ impl CrmTools {
                 widgets::attach(analyze_pipeline::tool(config)),
                 handler(&self.shared, analyze_pipeline::run),
             )
+            .tool(
+                account_activity::tool(config),
+                handler(&self.shared, account_activity::run),
+            );
+        if self.lists("routeLeads") {
+            builder = builder.tool(
+                route_leads::tool(config),
+                handler(&self.shared, route_leads::run),
+            );
+        }
+        builder
     }
 }
 

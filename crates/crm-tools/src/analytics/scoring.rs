@@ -364,7 +364,7 @@ fn judge(
                         let window = f64::from(scoring.recency_days.max(1));
                         let f = (1.0 - days as f64 / window).max(0.0);
                         (
-                            (f * 1000.0).round() / 1000.0,
+                            f,
                             format!(
                                 "{what} {days} day(s) ago on {day} (zero after {} days)",
                                 scoring.recency_days

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::{NameLookup, Shared, find_by_name, org_property, query, read_only, text_property};
 use crate::output::{cents, flag, money, number, respond, show, text};
-use crate::{CrmConfig, Error, ids};
+use crate::{Connection, CrmConfig, Error, ids};
+use salesforce_core::id::RecordId;
 
 /// Open opportunities read for the pipeline figures.
 pub(crate) const MAX_OPEN_OPPORTUNITIES: u64 = 2_000;
@@ -161,28 +162,42 @@ fn key_contacts(roles: &[Record], contacts: &[Record], max: usize) -> Vec<Value>
     out
 }
 
+/// The `id` argument checked before any call (`None`: look `name` up once connected).
+pub(crate) fn account_arg(id: Option<&str>, name: Option<&str>) -> Result<Option<RecordId>, Error> {
+    match (id, name) {
+        (Some(id), _) => Ok(Some(ids::expect("id", id, &["Account"])?.0)),
+        (None, Some(_)) => Ok(None),
+        (None, None) => Err(Error::invalid("pass `id` (001…) or `name`")),
+    }
+}
+
+/// The account's id: the one given, else the one `name` names.
+pub(crate) async fn resolve_account(
+    connection: &Connection,
+    given: Option<RecordId>,
+    name: Option<&str>,
+) -> Result<RecordId, Error> {
+    match given {
+        Some(id) => Ok(id),
+        None => find_by_name(connection, &LOOKUP, name.unwrap_or_default().trim()).await,
+    }
+}
+
+/// The error for an account id that reads nothing.
+pub(crate) fn account_missing(id: &str) -> Error {
+    Error::NotFound(format!(
+        "no account has id {id} (it may have been deleted): use `search` to find it"
+    ))
+}
+
 pub(crate) async fn run(
     shared: Arc<Shared>,
     args: Args,
     cx: ToolContext,
 ) -> Result<ToolOutput, Error> {
-    let id = match (&args.id, &args.name) {
-        (Some(id), _) => Some(ids::expect("id", id, &["Account"])?.0),
-        (None, Some(_)) => None,
-        (None, None) => return Err(Error::invalid("pass `id` (001…) or `name`")),
-    };
+    let given = account_arg(args.id.as_deref(), args.name.as_deref())?;
     let connection = shared.connect(&cx, args.org.as_deref()).await?;
-    let id = match (id, &args.name) {
-        (Some(id), _) => id,
-        (None, name) => {
-            find_by_name(
-                &connection,
-                &LOOKUP,
-                name.as_deref().unwrap_or_default().trim(),
-            )
-            .await?
-        }
-    };
+    let id = resolve_account(&connection, given, args.name.as_deref()).await?;
     let id = id.as_str();
     let cap = shared.config.row_cap();
     let account = Select::from("Account")
@@ -245,11 +260,7 @@ pub(crate) async fn run(
         query(&connection, contacts),
         query(&connection, cases),
     )?;
-    let account = accounts.pop().ok_or_else(|| {
-        Error::NotFound(format!(
-            "no account has id {id} (it may have been deleted): use `search` to find it"
-        ))
-    })?;
+    let account = accounts.pop().ok_or_else(|| account_missing(id))?;
     // People in contact roles on the listed open deals come first (they may belong to another
     // account), then the account's own contacts.
     let listed: Vec<&str> = opportunities

@@ -13,12 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::activity_dates::activity_by;
-use super::search_leads::{LeadFilters, filter_properties, filters};
+use super::search_leads::{LeadFilters, filter_properties, lead_selection};
 use super::{Shared, count, org_property, query, read_only};
 use crate::analytics::scoring::{LeadFacts, MAX_WEIGHT, score};
 use crate::analytics::{ScoreWeights, tenths};
 use crate::output::{nullable, number, respond, show, text};
-use crate::{CrmConfig, Error, ids};
+use crate::{CrmConfig, Error};
 
 /// Leads scored per call when filters are given: the best `limit` of them are returned.
 pub(crate) const MAX_CANDIDATES: u64 = 1_000;
@@ -260,34 +260,9 @@ pub(crate) async fn run(
         .clamp(1, config.row_cap());
     let mut select = Select::from("Lead").fields(FIELDS);
     let mut total = Select::count("Lead");
-    match (&args.ids, &args.filters) {
-        (Some(list), None) => {
-            if list.len() > MAX_IDS {
-                return Err(Error::invalid(format!("pass at most {MAX_IDS} ids")));
-            }
-            let parsed = list
-                .iter()
-                .map(|id| ids::expect("ids", id, &["Lead"]).map(|(id, _)| id.as_str().to_owned()))
-                .collect::<Result<Vec<_>, _>>()?;
-            let by_id = Field::new("Id")?.is_in(parsed.iter());
-            select = select.filter(by_id.clone());
-            total = total.filter(by_id);
-        }
-        (None, Some(lead_filters)) => {
-            let mut conditions = filters(lead_filters)?;
-            if !lead_filters.names_status() {
-                conditions.push(Field::new("IsConverted")?.eq(false));
-            }
-            for c in conditions {
-                select = select.filter(c.clone());
-                total = total.filter(c);
-            }
-        }
-        _ => {
-            return Err(Error::invalid(
-                "pass either `ids` (Lead ids) or `filters` (searchLeads' filters), not both",
-            ));
-        }
+    for c in lead_selection(args.ids.as_deref(), args.filters.as_ref(), MAX_IDS)? {
+        select = select.filter(c.clone());
+        total = total.filter(c);
     }
     let select = select
         .order_by(Field::new("CreatedDate")?.desc())

@@ -287,6 +287,38 @@ pub(crate) fn filters(args: &LeadFilters) -> Result<Vec<Filter>, Error> {
     Ok(filters)
 }
 
+/// The leads a tool taking `ids` or `filters` (scoreLeads, routeLeads) works on, as `WHERE`
+/// conditions: the ids (Lead ids only), or the filters and, unless they name a status, only
+/// unconverted leads.
+pub(crate) fn lead_selection(
+    ids: Option<&[String]>,
+    lead_filters: Option<&LeadFilters>,
+    max_ids: usize,
+) -> Result<Vec<Filter>, Error> {
+    match (ids, lead_filters) {
+        (Some(list), None) => {
+            if list.len() > max_ids {
+                return Err(Error::invalid(format!("pass at most {max_ids} ids")));
+            }
+            let parsed = list
+                .iter()
+                .map(|id| ids::expect("ids", id, &["Lead"]).map(|(id, _)| id.as_str().to_owned()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(vec![Field::new("Id")?.is_in(parsed.iter())])
+        }
+        (None, Some(lead_filters)) => {
+            let mut conditions = filters(lead_filters)?;
+            if !lead_filters.names_status() {
+                conditions.push(Field::new("IsConverted")?.eq(false));
+            }
+            Ok(conditions)
+        }
+        _ => Err(Error::invalid(
+            "pass either `ids` (Lead ids) or `filters` (searchLeads' filters), not both",
+        )),
+    }
+}
+
 /// `OwnerId` equal to a User id (005…), else the owner's name containing the text.
 pub(crate) fn owner_filter(owner: &str) -> Result<Filter, Error> {
     let trimmed = owner.trim();

@@ -110,7 +110,10 @@ async fn legacy_session_over_streamable_http() {
     client.notify("notifications/initialized").await;
 
     let listed = client.post("tools/list", json!({})).await;
-    assert_eq!(listed["result"]["tools"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        listed["result"]["tools"].as_array().unwrap().len(),
+        crm_tools::TOOL_NAMES.len()
+    );
 
     let answer = client
         .post(

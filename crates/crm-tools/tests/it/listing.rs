@@ -17,25 +17,14 @@ async fn tools_are_described_for_a_model() {
     let bench = Bench::start().await;
     let list = bench.request("tools/list", json!({})).await.unwrap();
     let tools = list["tools"].as_array().unwrap();
-    assert_eq!(
-        bench.listed_tools().await,
-        names(&[
-            "searchLeads",
-            "getOpportunity",
-            "getAccountInsights",
-            "updateContact",
-            "createTask",
-            "search",
-            "fetch"
-        ])
-    );
+    assert_eq!(bench.listed_tools().await, names(&crm_tools::TOOL_NAMES));
     for tool in tools {
         let name = tool["name"].as_str().unwrap();
         assert!(tool["description"].as_str().unwrap().len() > 80, "{name}");
         assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
         assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
         let annotations = &tool["annotations"];
-        let writes = matches!(name, "updateContact" | "createTask");
+        let writes = crm_tools::WRITE_TOOL_NAMES.contains(&name);
         assert_eq!(annotations["readOnlyHint"], json!(!writes), "{name}");
         for hint in ["destructiveHint", "idempotentHint", "openWorldHint"] {
             assert!(annotations[hint].is_boolean(), "{name} {hint}");
@@ -66,16 +55,12 @@ async fn read_only_mode_hides_write_tools() {
     })
     .await;
     let listed = bench.listed_tools().await;
-    assert_eq!(
-        listed,
-        names(&[
-            "searchLeads",
-            "getOpportunity",
-            "getAccountInsights",
-            "search",
-            "fetch"
-        ])
-    );
+    let reads: Vec<&str> = crm_tools::TOOL_NAMES
+        .into_iter()
+        .filter(|n| !crm_tools::WRITE_TOOL_NAMES.contains(n))
+        .collect();
+    assert_eq!(listed, names(&reads));
+    assert!(listed.contains("scoreLeads") && !listed.contains("routeLeads"));
     let contact = bench.rows("Contact")[0].id();
     let error = bench
         .request(
@@ -98,6 +83,7 @@ async fn the_writable_allow_list_and_row_cap_apply() {
     let listed = bench.listed_tools().await;
     assert!(listed.contains("createTask"));
     assert!(!listed.contains("updateContact"));
+    assert!(!listed.contains("routeLeads"), "Lead is not writable");
     let page = bench.call("searchLeads", json!({})).await;
     assert_eq!(page["leads"].as_array().unwrap().len(), 5);
     assert!(page["nextCursor"].is_string());

@@ -3,6 +3,7 @@
 //! store directly. `widgets` renders the ChatGPT/MCP Apps widgets in headless Chromium
 //! (`browser`), which must be installed (`apt-get install -y chromium`).
 
+mod account_activity;
 mod browser;
 mod errors;
 mod http;
@@ -10,6 +11,9 @@ mod injection;
 mod insights;
 mod listing;
 mod opportunity;
+mod pipeline;
+mod route_leads;
+mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod support;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_tools::{Connection, CrmConfig, CrmTools, SingleConnection};
 use mcp_protocol::{McpServer, Request, RequestEnv, RequestId};
 use salesforce_api::{Access, Client, StaticAccess};
@@ -42,10 +42,12 @@ impl Bench {
     /// A bench whose sandbox is adjusted by `sandbox`, connected with `token` (default: a valid
     /// one for the demo user).
     pub async fn custom(
-        config: CrmConfig,
+        mut config: CrmConfig,
         sandbox: impl FnOnce(SandboxBuilder) -> SandboxBuilder,
         token: Option<&str>,
     ) -> Bench {
+        // The analytics tools read "today" from the same fixed clock as the sandbox.
+        config.now.get_or_insert_with(now);
         let sandbox = sandbox(
             Sandbox::builder()
                 .dataset(DatasetSize::Tiny, 7)
@@ -74,6 +76,16 @@ impl Bench {
             client,
             base_url,
         }
+    }
+
+    /// A sandbox with the demo dataset (seed 1, about 23,000 records).
+    pub async fn demo() -> Bench {
+        Bench::custom(
+            CrmConfig::default(),
+            |b| b.dataset(DatasetSize::Demo, 1),
+            None,
+        )
+        .await
     }
 
     /// Sends one modern-era request and returns its result (panics on a JSON-RPC error).
@@ -211,6 +223,19 @@ impl Row {
 
     pub fn number(&self, field: &str) -> Option<f64> {
         self.get(field).as_f64()
+    }
+
+    /// A date field, or the day (UTC) of a datetime field.
+    pub fn date(&self, field: &str) -> Option<NaiveDate> {
+        match self.get(field) {
+            Cell::Date(d) => Some(*d),
+            Cell::DateTime(t) => Some(t.date_naive()),
+            _ => None,
+        }
+    }
+
+    pub fn flag(&self, field: &str) -> bool {
+        matches!(self.get(field), Cell::Bool(true))
     }
 
     pub fn datetime(&self, field: &str) -> Option<DateTime<Utc>> {
