@@ -262,6 +262,37 @@ mod tests {
     }
 
     #[test]
+    fn the_widget_domain_is_given_to_chatgpt_only_when_configured() {
+        let widget = Widget::for_tool("searchLeads").unwrap();
+        let with = widget.skybridge_meta(Some("https://mcp.example.com"));
+        assert_eq!(
+            with["openai/widgetDomain"],
+            json!("https://mcp.example.com")
+        );
+        assert!(
+            widget
+                .skybridge_meta(None)
+                .get("openai/widgetDomain")
+                .is_none()
+        );
+        assert!(widget.mcp_app_meta()["ui"].get("domain").is_none());
+    }
+
+    #[test]
+    fn each_widget_tool_names_both_resources() {
+        assert!(Widget::for_tool("createTask").is_none());
+        let meta = Widget::for_tool("analyzePipeline").unwrap().tool_meta();
+        assert_eq!(
+            meta["openai/outputTemplate"],
+            json!("ui://widget/pipeline.html")
+        );
+        assert_eq!(meta["ui"]["resourceUri"], json!("ui://sfmcp/pipeline.html"));
+        let names: std::collections::BTreeSet<_> = WIDGETS.iter().map(|w| w.name).collect();
+        let tools: std::collections::BTreeSet<_> = WIDGETS.iter().map(|w| w.tool).collect();
+        assert_eq!((names.len(), tools.len()), (WIDGETS.len(), WIDGETS.len()));
+    }
+
+    #[test]
     fn the_document_is_self_contained() {
         for widget in WIDGETS {
             let html = widget.html();
