@@ -53,6 +53,7 @@ pub fn mcp_server(
         connections,
         CrmConfig {
             read_only: settings.read_only,
+            widget_domain: settings.public_url.as_deref().map(public_origin),
             ..CrmConfig::default()
         },
     );
@@ -214,6 +215,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 }
 
 /// The host name of a public base URL (`https://mcp.example.com:8443/x` → `mcp.example.com`).
+/// `https://mcp.example.com:8443` of `https://mcp.example.com:8443/base`.
+fn public_origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
+}
+
 fn public_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or(rest);
@@ -276,7 +283,7 @@ pub fn banner(public_url: &str, sandbox_url: Option<&str>, auth: AuthMode) -> St
 
 #[cfg(test)]
 mod tests {
-    use super::public_host;
+    use super::{public_host, public_origin};
 
     #[test]
     fn the_public_host_is_the_url_host_without_port() {
@@ -286,5 +293,17 @@ mod tests {
             "abc.ngrok.app"
         );
         assert_eq!(public_host("http://[::1]:3000"), "[::1]");
+    }
+
+    #[test]
+    fn the_widget_domain_is_the_public_urls_origin() {
+        assert_eq!(
+            public_origin("https://abc.ngrok.app:8443/base"),
+            "https://abc.ngrok.app:8443"
+        );
+        assert_eq!(
+            public_origin("https://mcp.example.com"),
+            "https://mcp.example.com"
+        );
     }
 }

@@ -38,6 +38,9 @@ pub struct CrmConfig {
     /// A fixed "now" for the analytics tools (reproducible reports, tests); `None` reads the
     /// system clock on every call.
     pub now: Option<DateTime<Utc>>,
+    /// The server's public origin (`https://mcp.example.com`), given to ChatGPT as the widgets'
+    /// `openai/widgetDomain`; `None` leaves ChatGPT's default sandbox domain.
+    pub widget_domain: Option<String>,
 }
 
 impl Default for CrmConfig {
@@ -51,6 +54,7 @@ impl Default for CrmConfig {
             pipeline: PipelineSettings::default(),
             lead_routing: Vec::new(),
             now: None,
+            widget_domain: None,
         }
     }
 }

@@ -41,6 +41,10 @@
 //!
 //! Every write logs one audit line on the tracing target [`AUDIT_TARGET`] (`sfmcp::audit`).
 //!
+//! `searchLeads`, `getOpportunity`, `getAccountInsights`, `scoreLeads` and `analyzePipeline` come
+//! with HTML widgets for ChatGPT and MCP Apps hosts ([`widgets`]), served as `ui://` resources
+//! and attached by tool `_meta`.
+//!
 //! Every SOQL statement is assembled with the typed builder of `salesforce_api::soql`: argument
 //! text only ever becomes an escaped literal, never query text. Failures come back as `isError`
 //! results whose message says what to fix ([`Error`]'s `Display`).
@@ -58,6 +62,7 @@ mod output;
 mod period;
 mod tools;
 mod validate;
+pub mod widgets;
 
 pub use audit::AUDIT_TARGET;
 pub use cache::{DEFAULT_RECORD_TTL, RecordCache};

@@ -38,7 +38,7 @@ use salesforce_api::soql::{Field, Select};
 use salesforce_api::{QueryOptions, Record};
 use serde::de::DeserializeOwned;
 
-use crate::{Connection, Connections, CrmConfig, Error, EventSource};
+use crate::{Connection, Connections, CrmConfig, Error, EventSource, widgets};
 
 /// Every tool name, in registration order.
 pub const TOOL_NAMES: [&str; 25] = [
@@ -167,21 +167,23 @@ impl CrmTools {
         }
     }
 
-    /// Registers the tools on `builder`. Write tools are left out in read-only mode and when
-    /// their object is not in the writable allow-list.
+    /// Registers the tools on `builder`, and the widget resources of those that have one (see
+    /// [`crate::widgets`]). Write tools are left out in read-only mode and when their object is
+    /// not in the writable allow-list.
     pub fn register(self, builder: McpServerBuilder) -> McpServerBuilder {
         let config = &self.shared.config;
+        let builder = widgets::register(builder, &self.listed(), config.widget_domain.as_deref());
         let mut builder = builder
             .tool(
-                search_leads::tool(config),
+                widgets::attach(search_leads::tool(config)),
                 handler(&self.shared, search_leads::run),
             )
             .tool(
-                get_opportunity::tool(config),
+                widgets::attach(get_opportunity::tool(config)),
                 handler(&self.shared, get_opportunity::run),
             )
             .tool(
-                account_insights::tool(config),
+                widgets::attach(account_insights::tool(config)),
                 handler(&self.shared, account_insights::run),
             );
         if self.lists("updateContact") {
@@ -206,11 +208,11 @@ impl CrmTools {
                 handler(&self.shared, search_fetch::fetch),
             )
             .tool(
-                score_leads::tool(config),
+                widgets::attach(score_leads::tool(config)),
                 handler(&self.shared, score_leads::run),
             )
             .tool(
-                analyze_pipeline::tool(config),
+                widgets::attach(analyze_pipeline::tool(config)),
                 handler(&self.shared, analyze_pipeline::run),
             )
             .tool(

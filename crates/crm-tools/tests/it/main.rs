@@ -1,8 +1,10 @@
 //! End-to-end tests of the CRM tools: an in-process MCP server whose tools talk over real HTTP
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
-//! store directly.
+//! store directly. `widgets` renders the ChatGPT/MCP Apps widgets in headless Chromium
+//! (`browser`), which must be installed (`apt-get install -y chromium`).
 
 mod account_activity;
+mod browser;
 mod catalog_ops;
 mod catalog_query;
 mod catalog_records;
@@ -18,4 +20,5 @@ mod score_leads;
 mod search_fetch;
 mod search_leads;
 mod support;
+mod widgets;
 mod writes;
