@@ -32,6 +32,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
+    // One invocation: the example's dev-dependencies unify features with the bins', so building
+    // them separately rebuilt much of the tree on every run.
     cargo(
         root,
         &[
@@ -46,16 +48,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             "worker",
             "-p",
             "sandbox",
-        ],
-    )?;
-    cargo(
-        root,
-        &[
-            "build",
-            "--release",
-            "--locked",
             "-p",
             "mcp-protocol",
+            "--bins",
             "--example",
             "echo",
         ],
