@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod ci;
 mod fuzz;
 mod tidy;
@@ -16,6 +17,9 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  bench   the performance figures of docs/benchmarks.md, side by side with their anchors:
+          `cargo xtask bench [--quick] [--only N[,N...]]` (release builds, loopback only;
+          --quick is a few seconds per figure, a smoke test; needs node, npm, redis-server)
   ci      the full gate: fmt, clippy, tests (nextest + doctests), rustdoc, cargo-deny, tidy
   fuzz    run every cargo-fuzz target for a while: `cargo xtask fuzz [--seconds N] [TARGET...]`
           (default 60 s each; needs nightly and cargo-fuzz)
@@ -27,6 +31,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root()?;
     match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("ci") => ci::run(&root),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("tidy") => {
