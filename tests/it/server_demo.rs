@@ -1,7 +1,7 @@
 //! The embedded demo runs the webhook pipeline in-process: the demo org's outbound rules
 //! deliver to it through a random secret path, a new Lead gets exactly one automated follow-up
 //! Task (visible through SOQL), an Opportunity stage change gets its own, and both events are
-//! in the server's in-memory event feed.
+//! in the server's in-memory event feed, which the `recentEvents` tool reads.
 
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use salesforce_api::soql::{Field, Select};
 use salesforce_api::{Access, Client, QueryOptions, QueryPage, Record, StaticAccess};
 use serde_json::{Map, Value, json};
 
+use crate::mcp_client::LegacySession;
 use crate::support::settings;
 use crate::worker_harness::wait_until;
 
@@ -136,5 +137,18 @@ async fn a_new_demo_lead_gets_one_follow_up_task_and_a_feed_event() {
     let opportunities = feed.recent(10, Some("Opportunity")).await.unwrap();
     assert_eq!(opportunities.len(), 1, "{opportunities:?}");
     assert_eq!(opportunities[0].rules, ["opportunity-stage"]);
+
+    // The model sees the same events through `recentEvents` on the server's MCP endpoint.
+    let url = format!("http://{}/mcp", running.local_addr);
+    let mut session = LegacySession::open(&http, &url).await.unwrap();
+    let answer = session
+        .call(&url, "recentEvents", json!({"object": "Lead"}))
+        .await
+        .unwrap();
+    assert!(!answer.is_error, "{}", answer.text);
+    let events = answer.structured["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["recordId"], json!(lead));
+    assert_eq!(events[0]["rules"], json!(["lead-follow-up"]));
     running.shutdown().await;
 }

@@ -79,6 +79,21 @@ impl Connections for ServerConnections {
             ServerConnections::Direct(direct) => Box::pin(async move { direct.connect(cx, org) }),
         }
     }
+
+    fn principal(&self, cx: &ToolContext) -> Option<String> {
+        match self {
+            ServerConnections::Single(_) => None,
+            ServerConnections::Stored(stored) => stored.fixed_principal.clone().or_else(|| {
+                cx.extensions()
+                    .get::<AuthenticatedPrincipal>()
+                    .map(|p| p.principal.clone())
+            }),
+            ServerConnections::Direct(_) => cx
+                .extensions()
+                .get::<SalesforcePrincipal>()
+                .map(|p| p.principal.clone()),
+        }
+    }
 }
 
 /// Connections from the token store (see the module documentation).

@@ -162,7 +162,8 @@ impl Service<Request<McpRequestBody>> for RateLimited {
             if this.limiter.len() > LIMITER_KEYS {
                 this.limiter.retain_recent();
             }
-            if let Err(not_until) = this.limiter.check_key(&rate_key(&req)) {
+            let key = rate_key(&req);
+            if let Err(not_until) = this.limiter.check_key(&key) {
                 this.metrics.record_rate_limited();
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(
                     &governor::clock::DefaultClock::default(),
@@ -177,6 +178,13 @@ impl Service<Request<McpRequestBody>> for RateLimited {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
                 return Ok(response);
+            }
+            let mut req = req;
+            // A legacy session belongs to the principal that opened it: another caller's token
+            // cannot use a leaked session id.
+            if let RateKey::Principal(principal) = key {
+                req.extensions_mut()
+                    .insert(mcp_protocol::SessionOwner(principal));
             }
             this.mcp.oneshot(req).await
         })
@@ -272,6 +280,14 @@ where
                 } else {
                     "/oauth"
                 };
+                let mut req = req;
+                // Registration and consent are rate limited per source address as well as
+                // overall. Behind a proxy this is the proxy's address: only the overall limits
+                // then tell users apart.
+                if let Some(peer) = req.extensions().get::<Peer>().map(|p| p.0.ip()) {
+                    req.extensions_mut()
+                        .insert(auth::mcp_auth::routes::ClientAddress(peer));
+                }
                 (label, routes.handle(req).await.map(BodyExt::boxed_unsync))
             }
             AuthRoutes::Direct(config)
