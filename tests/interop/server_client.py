@@ -18,11 +18,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-
-
-def fail(reason: str) -> None:
-    print(f"FAIL: {reason}", file=sys.stderr)
-    sys.exit(1)
+from sdk_common import fail, tool_names
 
 
 async def main() -> None:
@@ -37,14 +33,7 @@ async def main() -> None:
         server = StdioServerParameters(command=target[0], args=target[1:])
     async with Client(server, mode=mode, raise_exceptions=True) as client:
         print(f"protocol {client.protocol_version}")
-        names, cursor = [], None
-        while True:
-            page = await client.list_tools(cursor=cursor)
-            names += [t.name for t in page.tools]
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        print("tools " + json.dumps(names))
+        print("tools " + json.dumps(await tool_names(client)))
 
         # "Show me high-value leads from the healthcare industry created this week"
         result = await client.call_tool(

@@ -20,6 +20,7 @@ mod mcp_client;
 mod scale_out;
 mod server;
 mod server_auth;
+mod server_catalog;
 mod server_demo;
 mod server_harness;
 mod server_injection;

@@ -38,14 +38,45 @@ pub struct SdkRun {
 impl SdkRun {
     /// The JSON printed on the line starting with `{name} `.
     pub fn result(&self, name: &str) -> Value {
-        let prefix = format!("{name} ");
-        let line = self
-            .stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&prefix))
-            .unwrap_or_else(|| panic!("no `{name}` line in {}", self.stdout));
-        serde_json::from_str(line).unwrap()
+        printed(&self.stdout, name)
     }
+}
+
+/// The JSON a script printed on the line starting with `{name} `.
+pub fn printed(stdout: &str, name: &str) -> Value {
+    let prefix = format!("{name} ");
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no `{name}` line in {stdout}"));
+    serde_json::from_str(line).unwrap()
+}
+
+/// Runs `tests/interop/{script}` with `args` under the SDK's Python, sending `bearer` as
+/// `SFMCP_BEARER` when given; fails the test unless it exits 0 with "ok" as its last line.
+/// Returns its stdout and stderr.
+pub async fn run_interop(script: &str, args: &[String], bearer: Option<&str>) -> (String, String) {
+    let mut command = tokio::process::Command::new(python());
+    match bearer {
+        Some(token) => command.env("SFMCP_BEARER", token),
+        None => command.env_remove("SFMCP_BEARER"),
+    };
+    let out = command
+        .arg(workspace_root().join("tests/interop").join(script))
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success() && stdout.lines().last() == Some("ok"),
+        "{script} {}:\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        args.first().map_or("", String::as_str)
+    );
+    (stdout, stderr)
 }
 
 /// Runs `tests/interop/server_client.py` against `target` (a URL or a command line).
@@ -60,27 +91,9 @@ pub async fn run_sdk_as(
     target: &[String],
     bearer: Option<&str>,
 ) -> SdkRun {
-    let mut command = tokio::process::Command::new(python());
-    match bearer {
-        Some(token) => command.env("SFMCP_BEARER", token),
-        None => command.env_remove("SFMCP_BEARER"),
-    };
-    let out = command
-        .arg(workspace_root().join("tests/interop/server_client.py"))
-        .arg(mode)
-        .arg(account_id)
-        .args(target)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.lines().last() == Some("ok"),
-        "SDK client failed ({mode}):\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let mut args = vec![mode.to_owned(), account_id.to_owned()];
+    args.extend_from_slice(target);
+    let (stdout, stderr) = run_interop("server_client.py", &args, bearer).await;
     let line = |prefix: &str| -> String {
         stdout
             .lines()
@@ -93,8 +106,8 @@ pub async fn run_sdk_as(
         tools: serde_json::from_str(&line("tools ")).unwrap(),
         search_leads: serde_json::from_str(&line("searchLeads ")).unwrap(),
         insights: serde_json::from_str(&line("insights ")).unwrap(),
-        stderr: stderr.into_owned(),
-        stdout: stdout.into_owned(),
+        stderr,
+        stdout,
     }
 }
 
