@@ -112,7 +112,10 @@ pub async fn run_sdk_as(
 }
 
 /// The `sfmcp-server` binary of this build, brought up to date with cargo (a no-op when fresh)
-/// so the test never runs a stale binary.
+/// so the test never runs a stale binary. The build asks for the workspace's tests and bins, the
+/// same feature resolution as the test run that is executing us (dev-dependencies included): a
+/// plain `cargo build -p server` resolves features differently and would rebuild much of the
+/// tree inside a timed test.
 pub fn server_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -121,7 +124,7 @@ pub fn server_binary() -> PathBuf {
             let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
             let status = std::process::Command::new(cargo)
-                .args(["build", "-q", "-p", "server", "--bin", "sfmcp-server"])
+                .args(["build", "-q", "--workspace", "--tests", "--bins"])
                 .current_dir(workspace_root())
                 .status()
                 .unwrap();
