@@ -19,6 +19,15 @@ use crate::load::{self, Answer, Conn, Plan, Scenario};
 use crate::procs::{Proc, free_addr};
 use crate::{RunArgs, fixtures, thousands, verdict};
 
+/// The secret path token the worker requires (the production default), as Salesforce's endpoint
+/// URL would carry it; the anchor checks nothing, which is part of what is compared.
+macro_rules! webhook_secret {
+    () => {
+        "bench-secret-path-token-0123456789"
+    };
+}
+const WEBHOOK_SECRET: &str = webhook_secret!();
+const OUR_PATH: &str = concat!("/webhooks/salesforce/outbound/", webhook_secret!());
 const CONNECTIONS: usize = 32;
 const ORG_ID: &str = "00Do0000000e0vQEAQ";
 const GOAL_MESSAGES: f64 = 20_000.0;
@@ -104,6 +113,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         .env("REDIS_URL", format!("redis://{redis_addr}"))
         .env("SFMCP_REDIS_PREFIX", "bench:")
         .env("SFMCP_ALLOWED_ORGS", ORG_ID)
+        .env("SFMCP_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("RUST_LOG", "warn");
     let mut worker = Proc::start("worker", command, &args.logs)?;
     worker
@@ -124,12 +134,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             })
         };
         let before = worker_counters(worker_addr).await?;
-        let ours = load::run(
-            worker_addr,
-            plan,
-            scenario(worker_addr, "/webhooks/salesforce/outbound"),
-        )
-        .await?;
+        let ours = load::run(worker_addr, plan, scenario(worker_addr, OUR_PATH)).await?;
         let after = worker_counters(worker_addr).await?;
         let node = load::run(
             anchor_addr,
