@@ -29,4 +29,5 @@ mod worker_chaos;
 mod worker_harness;
 mod worker_refusals;
 mod worker_sandbox;
+mod worker_session;
 mod worker_shutdown;

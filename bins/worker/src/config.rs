@@ -54,6 +54,12 @@ pub struct Config {
     #[arg(long, env = "SFMCP_ALLOW_UNAUTHENTICATED_ORGS")]
     pub allow_unauthenticated_orgs: bool,
 
+    /// For outbound-message actions with "Send Session ID" on: check each message's session id
+    /// at the configured Salesforce login URL's `userinfo` (a live session of the message's
+    /// org, else 403). Needs the SALESFORCE_* credentials.
+    #[arg(long, env = "SFMCP_VERIFY_SESSION_ID")]
+    pub verify_session_id: bool,
+
     /// Rules file (JSON; see crates/followups/rules.example.json). Without it events are only
     /// recorded in the event feed.
     #[arg(long, env = "SFMCP_RULES")]
@@ -116,6 +122,7 @@ impl std::fmt::Debug for Config {
                 "allow_unauthenticated_orgs",
                 &self.allow_unauthenticated_orgs,
             )
+            .field("verify_session_id", &self.verify_session_id)
             .field("rules", &self.rules)
             .field("salesforce_login_url", &self.salesforce_login_url)
             .field("consumers", &self.consumers)

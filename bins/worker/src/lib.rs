@@ -25,7 +25,7 @@ use webhooks::{
     Verifier,
 };
 
-pub use access::ClientCredentialsAccess;
+pub use access::{ClientCredentialsAccess, SessionCheck};
 pub use config::{Config, LogFormat};
 pub use embedded::{Embedded, EmbeddedConfig};
 pub use metrics::ProcessingMetrics;
@@ -150,6 +150,18 @@ fn build(config: &Config) -> anyhow::Result<Parts> {
             "the rules create Tasks or route records: set SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET"
         ),
         None => Arc::new(NoSalesforce),
+    };
+    let verifier = if config.verify_session_id {
+        let Some(creds) = config.salesforce()? else {
+            anyhow::bail!(
+                "SFMCP_VERIFY_SESSION_ID needs SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET"
+            );
+        };
+        let check = SessionCheck::new(creds.login_url, creds.client_id, creds.client_secret)
+            .context("SALESFORCE_LOGIN_URL")?;
+        verifier.with_session_verifier(Arc::new(check))
+    } else {
+        verifier
     };
     let body_limits = Limits {
         max_body_bytes: config.max_body_bytes,

@@ -27,7 +27,7 @@ pub use queue::{
 };
 pub use redis_store::RedisStore;
 pub use soap::{FieldValue, Limits, Notification, OutboundMessage, SObject, SessionId, parse};
-pub use verify::{OrgAllowList, PathToken, SessionVerifier, Verifier};
+pub use verify::{OrgAllowList, PathToken, SessionVerifier, Verifier, VerifyFuture};
 
 /// The boxed future the store and queue traits return (they are used as trait objects).
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
