@@ -4,18 +4,22 @@
 //! exactly once: one Task per Lead, both replicas did part of the work. Two server replicas
 //! (`REDIS_URL` set, `none` auth with the client-credentials flow) serve one legacy session
 //! alternately, and expired Salesforce tokens under load cost one token request per replica
-//! (each replica holds its own client-credentials token).
+//! (each replica holds its own client-credentials token). Two `oauth` replicas share one user's
+//! Salesforce connection through the Redis token store: when it expires under calls spread over
+//! both, the cross-replica refresh lock lets exactly one refresh reach Salesforce.
 
 use std::time::Duration;
 
 use futures::StreamExt;
-use salesforce_sandbox::RunningSandbox;
 use salesforce_sandbox::oauth::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use salesforce_sandbox::{DatasetSize, RunningSandbox, Sandbox};
 
 use test_support::TestRedis;
 
+use crate::auth_harness::Browser;
 use crate::mcp_client::LegacySession;
-use crate::server_harness::{DemoIds, UNLIMITED_RATE, sandbox_admin};
+use crate::server_auth::{TOKEN_KEY, oauth_access_token};
+use crate::server_harness::{DemoIds, UNLIMITED_RATE, is_token, sandbox_admin};
 use crate::support::settings;
 use crate::worker_harness::{
     ORG, WorkerProcess, free_addr, keyed_tasks, lead_note, lead_worker_env, post, sandbox_client,
@@ -109,11 +113,17 @@ async fn two_workers_on_one_redis_process_each_notification_once() {
     );
 }
 
-/// An `sfmcp-server` replica (`server::start`, the binary's composition) on `org` through the
-/// demo app's client-credentials flow, its sessions in `redis`.
-async fn replica(org: &RunningSandbox, redis: &TestRedis) -> server::Running {
+/// An `sfmcp-server` replica (`server::start`, the binary's composition) listening on `listen`,
+/// on `org` through the demo app, its stores in `redis`, with the auth mode's `extra` flags
+/// (none: the client-credentials flow).
+async fn replica(
+    org: &RunningSandbox,
+    redis: &TestRedis,
+    extra: &[&str],
+    listen: std::net::SocketAddr,
+) -> server::Running {
     let base = org.base_url();
-    server::start(settings(&[
+    let mut args = vec![
         "--salesforce-login-url",
         &base,
         "--salesforce-client-id",
@@ -126,9 +136,16 @@ async fn replica(org: &RunningSandbox, redis: &TestRedis) -> server::Running {
         redis.url(),
         "--redis-prefix",
         redis.prefix(),
-    ]))
-    .await
-    .expect("replica starts")
+    ];
+    args.extend_from_slice(extra);
+    let mut settings = settings(&args);
+    settings.listen = listen;
+    server::start(settings).await.expect("replica starts")
+}
+
+/// Any free loopback port.
+fn any_port() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().expect("addr")
 }
 
 /// A replica's `sfmcp_token_refreshes_total`.
@@ -150,7 +167,10 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let redis = TestRedis::shared();
     let org = sandbox_org().await;
     let ids = DemoIds::lookup(&org.base_url(), org.sandbox().issue_access_token()).await;
-    let replicas = [replica(&org, &redis).await, replica(&org, &redis).await];
+    let replicas = [
+        replica(&org, &redis, &[], any_port()).await,
+        replica(&org, &redis, &[], any_port()).await,
+    ];
     let urls: Vec<String> = replicas
         .iter()
         .map(|r| format!("http://{}/mcp", r.local_addr))
@@ -215,7 +235,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let entries = log.as_array().expect("log");
     let tokens = entries
         .iter()
-        .filter(|e| e["path"] == "/services/oauth2/token")
+        .filter(|e| e["path"].as_str().is_some_and(is_token))
         .count();
     let refused = entries.iter().filter(|e| e["status"] == 401).count();
     assert!(refused > 0, "the expiry did not hit the load");
@@ -238,4 +258,117 @@ async fn org_admin(org: &RunningSandbox, method: reqwest::Method, path: &str) ->
         serde_json::Value::Null,
     )
     .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_oauth_replicas_refresh_a_shared_connection_once_under_load() {
+    let redis = TestRedis::shared();
+    // The balancer's address is the first replica's: OAuth redirects land there, and MCP calls
+    // go to either replica.
+    let first = free_addr();
+    let public = format!("http://{first}");
+    let org = Sandbox::builder()
+        .dataset(DatasetSize::Tiny, 7)
+        .auto_approve(true)
+        .callback_urls(vec![format!("{public}/oauth/salesforce/callback")])
+        .build()
+        .expect("sandbox")
+        .serve(
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind"),
+        )
+        .expect("serve");
+    let ids = DemoIds::lookup(&org.base_url(), org.sandbox().issue_access_token()).await;
+    // Users log in at the org through the demo app; grants, their Salesforce connections and
+    // the refresh lock live in Redis. Our tokens name the balancer's URL as issuer and resource.
+    let oauth = [
+        "--auth",
+        "oauth",
+        "--token-key",
+        TOKEN_KEY,
+        "--public-url",
+        &public,
+    ];
+    let replicas = [
+        replica(&org, &redis, &oauth, first).await,
+        replica(&org, &redis, &oauth, any_port()).await,
+    ];
+    let urls: Vec<String> = replicas
+        .iter()
+        .map(|r| format!("http://{}/mcp", r.local_addr))
+        .collect();
+
+    // One MCP client, authorized once through the whole flow, its bearer on every request.
+    let bearer = oauth_access_token(&Browser::new(public.clone())).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {bearer}").parse().expect("header"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client");
+    let mut sessions = Vec::new();
+    for i in 0..8 {
+        sessions.push(
+            LegacySession::open(&http, &urls[i % 2])
+                .await
+                .expect("session"),
+        );
+    }
+
+    // Every access token dies at once; then the client's calls land on both replicas together.
+    org_admin(&org, reqwest::Method::POST, "sessions/expire").await;
+    org_admin(&org, reqwest::Method::DELETE, "log").await;
+    let failed: Vec<String> =
+        futures::future::join_all(sessions.iter_mut().enumerate().map(|(i, session)| {
+            let (urls, ids) = (&urls, &ids);
+            async move {
+                let mut failed = Vec::new();
+                // Each session alternates replicas, call after call.
+                for round in 0..4 {
+                    let (tool, args) = ids.mixed_call([0, 1, 2, 4][(i + round) % 4]);
+                    match session.call(&urls[(i + round) % 2], tool, args).await {
+                        Ok(result) if !result.is_error => {}
+                        Ok(result) => failed.push(format!("{tool}: {}", result.text)),
+                        Err(e) => failed.push(format!("{tool}: {e:#}")),
+                    }
+                }
+                failed
+            }
+        }))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(failed.is_empty(), "calls failed: {failed:?}");
+
+    let log = org_admin(&org, reqwest::Method::GET, "log").await;
+    let entries = log.as_array().expect("log");
+    let refused = entries.iter().filter(|e| e["status"] == 401).count();
+    let tokens: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["path"].as_str().is_some_and(is_token))
+        .collect();
+    assert!(refused > 0, "the expiry did not hit the calls");
+    assert_eq!(
+        tokens.len(),
+        1,
+        "one refresh across both replicas: {tokens:?}"
+    );
+    assert_eq!(tokens[0]["status"], 200, "{tokens:?}");
+    let mut refreshes = 0;
+    for replica in &replicas {
+        refreshes += token_refreshes(replica).await;
+    }
+    assert_eq!(
+        refreshes, 1,
+        "sfmcp_token_refreshes_total over both replicas"
+    );
+    for replica in replicas {
+        replica.shutdown().await;
+    }
+    org.shutdown().await;
 }

@@ -15,11 +15,11 @@ use crate::auth_harness::{Browser, CLIENT_REDIRECT, query};
 use crate::support::{OrgFacts, check_run, run_sdk, run_sdk_as, server_binary, settings};
 
 /// 32 bytes of base64, the shape `SFMCP_TOKEN_KEY` takes.
-const TOKEN_KEY: &str = "c2ZtY3AtZTJlLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=";
+pub const TOKEN_KEY: &str = "c2ZtY3AtZTJlLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=";
 
 /// An OAuth login as an MCP client would do it: register, authorize with PKCE and our resource,
 /// consent, the sandbox's auto-approved login, the callback, and the code exchange.
-async fn oauth_access_token(browser: &Browser) -> String {
+pub async fn oauth_access_token(browser: &Browser) -> String {
     let client_id = browser.register().await;
     let verifier = generate_verifier();
     let challenge = PkceChallenge::from_verifier(&verifier);
