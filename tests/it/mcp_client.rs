@@ -1,6 +1,7 @@
-//! A lightweight MCP client for load and fault tests: legacy-era sessions (`initialize`, then
-//! `Mcp-Session-Id` on every call) over Streamable HTTP with reqwest, so that a thousand of them
-//! cost little more than their sockets. It answers JSON or SSE, as a server may choose either.
+//! A lightweight MCP client for the load, fault, scale-out and widget tests: legacy-era sessions
+//! (`initialize`, then `Mcp-Session-Id` on every call) over Streamable HTTP with reqwest, so that
+//! a thousand of them cost little more than their sockets. It answers JSON or SSE, as a server
+//! may choose either.
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -83,6 +84,25 @@ impl LegacySession {
         self.session_id = id;
     }
 
+    /// `method params` at `url`: the `result`. A JSON-RPC error or an HTTP failure is `Err`.
+    pub async fn request(
+        &mut self,
+        url: &str,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let response = post(
+            &self.http,
+            url,
+            Some(self),
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .await?;
+        rpc_result(response, id).await
+    }
+
     /// `tools/call name arguments` at `url`. A JSON-RPC error or an HTTP failure is `Err`; a
     /// tool's own failure is `Ok` with `is_error`.
     pub async fn call(
@@ -91,17 +111,13 @@ impl LegacySession {
         name: &str,
         arguments: Value,
     ) -> anyhow::Result<ToolResult> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let response = post(
-            &self.http,
-            url,
-            Some(self),
-            &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                    "params": {"name": name, "arguments": arguments}}),
-        )
-        .await?;
-        let result = rpc_result(response, id).await?;
+        let result = self
+            .request(
+                url,
+                "tools/call",
+                json!({"name": name, "arguments": arguments}),
+            )
+            .await?;
         Ok(ToolResult {
             is_error: result["isError"] == true,
             text: result["content"][0]["text"]

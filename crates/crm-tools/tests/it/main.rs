@@ -1,10 +1,9 @@
 //! End-to-end tests of the CRM tools: an in-process MCP server whose tools talk over real HTTP
 //! to a local sandbox org with a fixed clock; expected figures are computed from the sandbox's
 //! store directly. `widgets` renders the ChatGPT/MCP Apps widgets in headless Chromium
-//! (`browser`), which must be installed (`apt-get install -y chromium`).
+//! (`test_support::browser`), which must be installed (`apt-get install -y chromium`).
 
 mod account_activity;
-mod browser;
 mod catalog_ops;
 mod catalog_query;
 mod catalog_records;

@@ -4,13 +4,15 @@
 //! host conventions; the visible text must show the names, formatted amounts and counts of
 //! that result. Malicious record text must show as text and never run.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
 use crm_tools::CrmConfig;
 use crm_tools::widgets::{MCP_APP_MIME_TYPE, SKYBRIDGE_MIME_TYPE, WIDGETS, Widget};
 use serde_json::{Value, json};
 
-use crate::browser::{self, Feed, Frame, Seen};
 use crate::support::{Bench, now};
+use test_support::browser::{self, Feed, Frame, Seen};
 
 /// A bench whose analytics tools share the sandbox's fixed "now".
 async fn bench() -> Bench {
@@ -60,20 +62,9 @@ fn day(value: &Value) -> String {
         .to_string()
 }
 
-/// Text with every run of whitespace (line breaks between blocks, tabs between cells) as one
-/// space.
-fn words(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `seen` shows `needle` (compared word by word, so layout whitespace does not matter).
+/// `seen` shows `needle`.
 fn has(seen: &Seen, needle: &str) {
-    assert!(
-        words(&seen.text).contains(&words(needle)),
-        "{} does not show {needle:?}; it shows:\n{}",
-        seen.label,
-        seen.text
-    );
+    seen.assert_shows(needle);
 }
 
 /// The resource `uri` as read over MCP: (mimeType, text, _meta).
@@ -151,7 +142,7 @@ async fn render(bench: &Bench, tool: &str, args: Value) -> (Value, Seen) {
             arguments: args.clone(),
         })
         .collect();
-    let mut seen = browser::render(name, &frames).await;
+    let mut seen = browser::render(Path::new(env!("CARGO_TARGET_TMPDIR")), name, &frames).await;
     for frame in &seen {
         assert_eq!(frame.state, "rendered", "{}: {}", frame.label, frame.text);
         assert_eq!(frame.foreign_elements, 0, "{}", frame.label);
@@ -482,7 +473,12 @@ async fn hostile_record_text_shows_as_text_and_never_runs() {
             });
         }
     }
-    let seen = browser::render("hostile-data", &frames).await;
+    let seen = browser::render(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "hostile-data",
+        &frames,
+    )
+    .await;
     assert_eq!(seen.len(), frames.len());
     for frame in &seen {
         assert_eq!(frame.state, "rendered", "{}: {}", frame.label, frame.text);

@@ -3,7 +3,8 @@
 //! or the `window.sfmcpWidget.render` hook), waits until every frame has drawn, and reports what a
 //! person would see (`innerText`), what elements were created and which bridge messages the
 //! widget sent. One Chromium launch per page dumps that report (`--dump-dom`) and takes a
-//! screenshot, kept under `target/widget-screenshots/`.
+//! screenshot, kept under `target/widget-screenshots/`. Used by `crm-tools`' widget tests (the
+//! library's tools) and the workspace tests (the server over HTTP).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -36,6 +37,7 @@ impl Feed {
         }
     }
 
+    /// How the frame's heading names this feed.
     pub fn label(self) -> &'static str {
         match self {
             Feed::OpenAi => "ChatGPT (window.openai.toolOutput)",
@@ -47,8 +49,11 @@ impl Feed {
 
 /// One widget in one frame.
 pub struct Frame {
+    /// The frame's heading on the page (and the name its report carries).
     pub label: String,
+    /// The widget document as served.
     pub html: String,
+    /// How the result reaches it.
     pub feed: Feed,
     /// The whole `tools/call` result (its `structuredContent` for the `OpenAi` and `Hook` feeds).
     pub result: Value,
@@ -59,6 +64,7 @@ pub struct Frame {
 /// What one frame showed.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The frame's [`Frame::label`].
     pub label: String,
     /// `rendered`, or `waiting`/`notice`/`error` when the widget did not draw the data.
     pub state: String,
@@ -75,6 +81,23 @@ pub struct Seen {
     pub sent: Vec<String>,
 }
 
+impl Seen {
+    /// Fails unless the frame shows `needle`, compared word by word (every run of whitespace —
+    /// line breaks between blocks, tabs between cells — as one space) so layout does not matter.
+    pub fn assert_shows(&self, needle: &str) {
+        assert!(
+            words(&self.text).contains(&words(needle)),
+            "{} does not show {needle:?}; it shows:\n{}",
+            self.label,
+            self.text
+        );
+    }
+}
+
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The Chromium binary, or a failure that says how to install it.
 fn chromium() -> PathBuf {
     let path = std::env::var_os("SFMCP_CHROMIUM")
@@ -86,14 +109,6 @@ fn chromium() -> PathBuf {
         path.display()
     );
     path
-}
-
-/// `target/` (the integration tests' scratch directory is `target/tmp`).
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR has a parent")
-        .to_owned()
 }
 
 /// JSON that can sit inside a `<script>` element: `<` never appears literally.
@@ -171,11 +186,16 @@ function finish() {
 setTimeout(finish, 25);
 "#;
 
-/// Renders `frames` on one page named `name`; the screenshot is `target/widget-screenshots/{name}.png`.
-pub async fn render(name: &str, frames: &[Frame]) -> Vec<Seen> {
+/// Renders `frames` on one page named `name`. `scratch` is the calling test's
+/// `CARGO_TARGET_TMPDIR` (`target/tmp`, which only integration tests are given); the
+/// screenshot is `target/widget-screenshots/{name}.png`.
+pub async fn render(scratch: &Path, name: &str, frames: &[Frame]) -> Vec<Seen> {
     let chromium = chromium();
-    let pages = Path::new(env!("CARGO_TARGET_TMPDIR")).join("widget-pages");
-    let shots = target_dir().join("widget-screenshots");
+    let pages = scratch.join("widget-pages");
+    let shots = scratch
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR has a parent")
+        .join("widget-screenshots");
     std::fs::create_dir_all(&pages).unwrap();
     std::fs::create_dir_all(&shots).unwrap();
     let specs: Vec<Value> = frames
