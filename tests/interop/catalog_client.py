@@ -1,8 +1,9 @@
 """Drives the catalog beyond the core tools with the official Python MCP SDK (`mcp` on PyPI) over
-Streamable HTTP in the 2026-07-28 era: the analytics tools on the product's example questions,
-SOQL/SOSL, schema discovery, a Lead's create → get → update → delete, Bulk API import (with
-progress) and export, a Flow, a report, the event feed and API usage. It prints what came back
-for the Rust test (tests/it/server_catalog.rs) to check against figures it computes from the org.
+Streamable HTTP in the 2026-07-28 era: the analytics tools on the product's example questions
+(lead routing as a dry run, then applied twice), SOQL/SOSL, schema discovery, a Lead's create →
+get → update → delete, Bulk API import (with progress) and export, a Flow, a report, the event
+feed and API usage. It prints what came back for the Rust test (tests/it/server_catalog.rs) to
+check against figures it computes from the org.
 
 Usage: catalog_client.py URL INPUTS
   URL     the server's /mcp endpoint
@@ -44,16 +45,20 @@ async def main() -> None:
         # "Which healthcare leads should we call first?"
         await call("scoreLeads", "scoreLeads", {"filters": {"industry": ["Healthcare"]}, "limit": 5})
         # "Route the new healthcare and retail leads: healthcare to the first rep, the rest round
-        # robin" (a dry run)
+        # robin": a dry run, then "go ahead" (applied), then applied once more, which finds
+        # nothing left to change. Only lead owners change, which nothing below reads.
         first, *others = inputs["owners"]
-        await call("routeLeads", "routeLeads", {
+        routing = {
             "filters": {"status": ["Open - Not Contacted"], "industry": ["Healthcare", "Retail"]},
             "limit": 10,
             "rules": [
                 {"when": [{"field": "Industry", "equals": "Healthcare"}], "ownerId": first},
                 {"roundRobin": others},
             ],
-        })
+        }
+        await call("routeLeads", "routeLeads", routing)
+        await call("routeLeadsApplied", "routeLeads", {**routing, "apply": True})
+        await call("routeLeadsAgain", "routeLeads", {**routing, "apply": True})
         await call("querySoql", "querySoql", {
             "soql": "SELECT StageName, COUNT(Id) n, SUM(Amount) total FROM Opportunity "
             "WHERE IsClosed = false GROUP BY StageName"

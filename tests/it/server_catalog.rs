@@ -73,6 +73,17 @@ impl Org {
         rows.iter().map(|r| r.id().unwrap().to_owned()).collect()
     }
 
+    /// Lead id → OwnerId of the leads `select` (which selects `Id` and `OwnerId`) matches.
+    async fn owners(&self, select: Select) -> BTreeMap<String, String> {
+        let rows = self.rows(select).await;
+        rows.iter()
+            .map(|r| {
+                let owner = r.get_str("OwnerId").unwrap().to_owned();
+                (r.id().unwrap().to_owned(), owner)
+            })
+            .collect()
+    }
+
     async fn count(&self, select: Select) -> u64 {
         self.0.count(&select.to_soql().unwrap()).await.unwrap()
     }
@@ -178,8 +189,9 @@ async fn the_sdk_drives_every_catalog_tool_and_the_figures_match_the_org() {
         )
         .await;
     let new_leads = org
-        .count(
-            Select::count("Lead")
+        .owners(
+            Select::from("Lead")
+                .fields(["Id", "OwnerId"])
                 .filter(field("Status").eq("Open - Not Contacted"))
                 .filter(field("Industry").is_in(["Healthcare", "Retail"])),
         )
@@ -218,7 +230,15 @@ async fn the_sdk_drives_every_catalog_tool_and_the_figures_match_the_org() {
     check_likely_to_close(&org, &month, (month_start, month_end)).await;
     check_acme(&org, &result("acme"), acme, today).await;
     check_scores(&org, &result("scoreLeads"), healthcare_leads).await;
-    check_routing(&org, &result("routeLeads"), new_leads, &owners).await;
+    let routed = check_routing(&org, &result("routeLeads"), &new_leads, &owners).await;
+    check_routing_applied(
+        &org,
+        &routed,
+        &result("routeLeadsApplied"),
+        &result("routeLeadsAgain"),
+        &new_leads,
+    )
+    .await;
     check_stages(&org, &result("querySoql"), &result("runReport")).await;
     check_schema(&org, &result("listObjects"), &result("describeObject")).await;
     check_search_and_export(&org, &result("searchRecords"), acme, &stdout).await;
@@ -469,18 +489,23 @@ async fn check_scores(org: &Org, scores: &Value, matching: u64) {
     }
 }
 
-/// A dry run: who each lead would go to by the rules, and nothing changed in the org.
-async fn check_routing(org: &Org, routing: &Value, matching: u64, owners: &[String]) {
+/// A dry run: who each lead would go to by the rules (`before`: the matching leads' owners before
+/// the run); the proposed owner of each lead routed.
+async fn check_routing(
+    org: &Org,
+    routing: &Value,
+    before: &BTreeMap<String, String>,
+    owners: &[String],
+) -> BTreeMap<String, String> {
     assert_eq!(routing["applied"], false, "{routing}");
-    assert_eq!(routing["matching"], matching);
+    assert_eq!(routing["matching"], json!(before.len()));
     let assignments = routing["assignments"].as_array().unwrap();
-    assert_eq!(assignments.len() as u64, matching.min(10));
+    assert_eq!(assignments.len(), before.len().min(10));
     let (mut changes, mut healthcare) = (0, 0);
+    let mut proposed = BTreeMap::new();
     for assignment in assignments {
-        let lead = org
-            .lead(assignment["id"].as_str().unwrap(), QueryOptions::default())
-            .await
-            .unwrap();
+        let id = assignment["id"].as_str().unwrap();
+        let lead = org.lead(id, QueryOptions::default()).await.unwrap();
         let new_owner = assignment["newOwnerId"].as_str().unwrap();
         if lead.get_str("Industry") == Some("Healthcare") {
             assert_eq!(new_owner, owners[0], "{assignment}");
@@ -488,19 +513,82 @@ async fn check_routing(org: &Org, routing: &Value, matching: u64, owners: &[Stri
         } else {
             assert!(owners[1..].iter().any(|o| o == new_owner), "{assignment}");
         }
-        let current = lead.get_str("OwnerId").unwrap();
-        assert_eq!(
-            assignment["currentOwnerId"], current,
-            "a dry run changes nothing"
-        );
+        let current = &before[id];
+        assert_eq!(assignment["currentOwnerId"], json!(current), "{assignment}");
         changes += usize::from(current != new_owner);
+        proposed.insert(id.to_owned(), new_owner.to_owned());
     }
     assert_eq!(routing["changed"], json!(changes));
+    assert!(changes > 0, "the rules move some leads: {routing}");
     // The lead created for this run is Retail; the newest others include Healthcare ones.
     assert!(
         (1..assignments.len()).contains(&healthcare),
         "both steps apply: {routing}"
     );
+    proposed
+}
+
+/// The routing applied after the dry run: it found every owner as it was before the run (the
+/// dry run changed nothing), set exactly the proposed owners and touched no other lead; applied
+/// again, it changes nothing further.
+async fn check_routing_applied(
+    org: &Org,
+    proposed: &BTreeMap<String, String>,
+    applied: &Value,
+    again: &Value,
+    before: &BTreeMap<String, String>,
+) {
+    let by_lead = |routing: &Value| -> BTreeMap<String, (String, String, String)> {
+        routing["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let text = |key: &str| a[key].as_str().unwrap().to_owned();
+                (
+                    text("id"),
+                    (text("currentOwnerId"), text("newOwnerId"), text("outcome")),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(applied["applied"], true, "{applied}");
+    assert_eq!(applied["failed"], 0, "{applied}");
+    let first = by_lead(applied);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        proposed.keys().collect::<Vec<_>>(),
+        "the same leads as the dry run"
+    );
+    let mut changed = 0;
+    for (id, (current, new, outcome)) in &first {
+        assert_eq!(current, &before[id], "the dry run changed {id}");
+        assert_eq!(new, &proposed[id], "{id}");
+        let moves = current != new;
+        assert_eq!(outcome, if moves { "changed" } else { "unchanged" }, "{id}");
+        changed += usize::from(moves);
+    }
+    assert_eq!(applied["changed"], json!(changed));
+
+    // The org's owners now: the proposed ones for the routed leads, the old ones for the rest.
+    let now = org
+        .owners(
+            Select::from("Lead")
+                .fields(["Id", "OwnerId"])
+                .filter(field("Id").is_in(before.keys().map(String::as_str))),
+        )
+        .await;
+    let mut want = before.clone();
+    want.extend(proposed.clone());
+    assert_eq!(now, want, "exactly the proposed owners were set");
+
+    assert_eq!(again["applied"], true, "{again}");
+    assert_eq!(again["changed"], 0, "{again}");
+    for (id, (current, new, outcome)) in by_lead(again) {
+        assert_eq!(current, proposed[&id], "{id}");
+        assert_eq!(new, proposed[&id], "{id}");
+        assert_eq!(outcome, "unchanged", "{id}");
+    }
 }
 
 /// The open pipeline by stage, as `querySoql`'s GROUP BY and as the report.
