@@ -84,6 +84,7 @@ pub struct Seen {
 impl Seen {
     /// Fails unless the frame shows `needle`, compared word by word (every run of whitespace —
     /// line breaks between blocks, tabs between cells — as one space) so layout does not matter.
+    #[track_caller]
     pub fn assert_shows(&self, needle: &str) {
         assert!(
             words(&self.text).contains(&words(needle)),

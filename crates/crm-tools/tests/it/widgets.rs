@@ -63,6 +63,7 @@ fn day(value: &Value) -> String {
 }
 
 /// `seen` shows `needle`.
+#[track_caller]
 fn has(seen: &Seen, needle: &str) {
     seen.assert_shows(needle);
 }
