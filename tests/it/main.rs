@@ -24,6 +24,7 @@ mod server_catalog;
 mod server_demo;
 mod server_harness;
 mod server_injection;
+mod server_sampling;
 mod server_widgets;
 mod support;
 mod worker_chaos;

@@ -68,6 +68,12 @@ pub fn mcp_server(
     if let Some(metrics) = metrics {
         builder = builder.observe_tools(metrics);
     }
+    // Replicas sharing `SFMCP_TOKEN_KEY` accept each other's sealed `requestState`s (a modern
+    // client's retry may reach any of them); mcp-protocol derives its own key from it.
+    if let Some(key) = &settings.token_key {
+        use secrecy::ExposeSecret;
+        builder = builder.request_state_secret(key.expose_secret().as_bytes());
+    }
     tools
         .register(builder)
         .build()

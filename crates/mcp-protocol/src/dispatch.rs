@@ -4,16 +4,19 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::context::{LogLevel, RequestEnv, ToolContext};
+use crate::context::{LogLevel, RequestEnv, Sampler, ToolContext};
 use crate::jsonrpc::{ErrorObject, Notification, Request, RequestId, Response, error_codes};
 use crate::registry::{ResourceError, text_content};
+use crate::sampling::{CallBinding, Rounds};
 use crate::server::{LATEST_LEGACY_VERSION, LEGACY_VERSIONS, MODERN_VERSION, McpServer};
+use crate::session::SessionOwner;
 
 /// `_meta` key carrying the modern protocol version.
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -41,6 +44,9 @@ pub struct SessionState {
     /// requests from the same owner may use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Whether the client declared the `sampling` capability at `initialize`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_sampling: bool,
 }
 
 /// Which era served a request.
@@ -89,6 +95,8 @@ struct Call<'a> {
     progress_token: Option<Value>,
     log_level: Option<LogLevel>,
     client_caps: Option<&'a Value>,
+    /// The client declared `sampling` (legacy: at initialize; modern: in this request).
+    sampling: bool,
 }
 
 impl McpServer {
@@ -135,6 +143,10 @@ impl McpServer {
                 progress_token: progress_token(params.as_ref()),
                 log_level: meta.1,
                 client_caps: meta.0,
+                sampling: meta
+                    .0
+                    .and_then(|c| c.get("sampling"))
+                    .is_some_and(Value::is_object),
             };
             let (payload, cancelled) = if method == "subscriptions/listen" {
                 self.listen(&id, params.as_ref(), &env).await
@@ -192,6 +204,7 @@ impl McpServer {
                     progress_token: progress_token(params.as_ref()),
                     log_level: s.log_level,
                     client_caps: None,
+                    sampling: s.client_sampling,
                 };
                 let (payload, cancelled) = self
                     .run(&method, params.as_ref(), tool_args, &call, &env)
@@ -257,11 +270,16 @@ impl McpServer {
         if let Some(i) = &self.inner.instructions {
             result["instructions"] = json!(i);
         }
+        let client_sampling = params
+            .and_then(|p| p.get("capabilities"))
+            .and_then(|c| c.get("sampling"))
+            .is_some_and(Value::is_object);
         let state = SessionState {
             protocol_version: version.to_owned(),
             log_level: None,
             initialized: false,
             owner: None,
+            client_sampling,
         };
         (Ok(result), Some(state))
     }
@@ -313,7 +331,7 @@ impl McpServer {
                 "notifications/subscriptions/acknowledged",
                 json!({"_meta": sub_meta, "notifications": {}}),
             );
-            let _ = sink.send(ack).await;
+            let _ = sink.send(crate::jsonrpc::Message::Notification(ack)).await;
         }
         tokio::select! {
             () = env.cancel.cancelled() => (Err(ErrorObject::internal("Request cancelled")), true),
@@ -330,7 +348,8 @@ impl McpServer {
     /// Adds `resultType`, server identity and (for cacheable results) caching hints.
     fn decorate_modern(&self, method: &str, mut result: Value) -> Value {
         if let Value::Object(m) = &mut result {
-            m.insert("resultType".into(), json!("complete"));
+            // An `input_required` result keeps its type.
+            m.entry("resultType").or_insert_with(|| json!("complete"));
             let meta = m.entry("_meta").or_insert_with(|| json!({}));
             if let Value::Object(meta) = meta {
                 meta.insert(META_SERVER_INFO.into(), self.inner.server_info.clone());
@@ -471,7 +490,36 @@ impl McpServer {
                 false,
             );
         }
-        let cx = ToolContext::new(env, call.progress_token.clone(), call.log_level);
+        // Modern calls are bound to their tool, arguments and owner, so a requestState cannot
+        // be replayed on another call or by another principal.
+        let mut rounds = None;
+        let sampler = match call.era {
+            _ if !call.sampling => Sampler::Off,
+            Era::Legacy => env.peer.clone().map_or(Sampler::Off, Sampler::Live),
+            Era::Modern => {
+                let binding = CallBinding::new(
+                    name,
+                    &args,
+                    env.extensions.get::<SessionOwner>().map(|o| o.0.as_str()),
+                );
+                let retry = Rounds::from_retry(
+                    &self.inner.state_key,
+                    &binding,
+                    params.and_then(|p| p.get("requestState")),
+                    params.and_then(|p| p.get("inputResponses")),
+                );
+                match retry {
+                    Ok(r) => {
+                        let r = Arc::new(Mutex::new(r));
+                        rounds = Some((r.clone(), binding));
+                        Sampler::Rounds(r)
+                    }
+                    Err(e) => return (Err(e), false),
+                }
+            }
+        };
+        let cx = ToolContext::new(env, call.progress_token.clone(), call.log_level)
+            .with_sampler(sampler);
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| (tool.handler)(args, cx)));
         let fut = match started {
             Ok(Ok(fut)) => fut,
@@ -490,6 +538,16 @@ impl McpServer {
         let outcome = AssertUnwindSafe(fut).catch_unwind().await;
         if env.cancel.is_cancelled() {
             return (Err(ErrorObject::internal("Request cancelled")), true);
+        }
+        // Something is still to be asked of the client: that, not the handler's interim
+        // result, is the answer.
+        let asked = rounds.and_then(|(r, binding)| {
+            r.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .input_required(&self.inner.state_key, &binding)
+        });
+        if let (Some(asked), Ok(_)) = (asked, &outcome) {
+            return (Ok(asked), false);
         }
         let result = match outcome {
             Err(_) => return (Err(panicked(name)), false),

@@ -28,6 +28,7 @@ use crate::jsonrpc::{
     ErrorObject, Message, Notification, Request, RequestId, Response, error_codes, parse_message,
     to_json_bytes,
 };
+use crate::sampling::{Peer, PendingRequests};
 use crate::server::{LEGACY_VERSIONS, MODERN_VERSION, McpServer};
 use crate::session::{SessionId, SessionOwner, SessionStore};
 
@@ -60,17 +61,23 @@ pub struct HttpConfig {
     pub allowed_origins: Option<Vec<String>>,
     /// Interval of SSE keep-alive comments.
     pub keep_alive: Duration,
+    /// How long a legacy sampling request waits for the client's answer.
+    pub sampling_timeout: Duration,
+    /// Sampling requests one legacy session may have waiting at once.
+    pub max_pending_sampling: usize,
 }
 
 impl Default for HttpConfig {
     /// Loopback-only hosts (DNS-rebinding protection for local servers), 4 MiB bodies,
-    /// keep-alives every 15 s.
+    /// keep-alives every 15 s, sampling answers awaited 60 s, 4 waiting per session.
     fn default() -> Self {
         HttpConfig {
             max_body_bytes: crate::jsonrpc::MAX_MESSAGE_BYTES,
             allowed_hosts: Some(vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]),
             allowed_origins: None,
             keep_alive: Duration::from_secs(15),
+            sampling_timeout: crate::sampling::DEFAULT_SAMPLING_TIMEOUT,
+            max_pending_sampling: crate::sampling::DEFAULT_MAX_PENDING_PER_SESSION,
         }
     }
 }
@@ -86,6 +93,9 @@ struct HttpInner {
     store: Arc<dyn SessionStore>,
     config: HttpConfig,
     inflight: InFlight,
+    /// Sampling requests sent to legacy clients, waiting for the response POST. In this
+    /// process only: the response must reach the replica that holds the tool call's stream.
+    pending: PendingRequests,
     streams_closed: CancellationToken,
 }
 
@@ -105,6 +115,7 @@ impl McpHttpService {
             inner: Arc::new(HttpInner {
                 server,
                 store,
+                pending: PendingRequests::new(config.max_pending_sampling),
                 config,
                 inflight: InFlight::new(),
                 streams_closed: CancellationToken::new(),
@@ -490,7 +501,21 @@ impl HttpInner {
         match msg {
             Message::Request(req) => self.respond(req, Some(session), extensions).await,
             Message::Notification(n) => self.legacy_notification(&n, session).await,
-            Message::Response(_) => empty(StatusCode::ACCEPTED),
+            // The answer to one of our requests: only a request of this same session that is
+            // still waiting takes it.
+            Message::Response(resp) => {
+                if self.pending.resolve(session.0.as_str(), resp) {
+                    empty(StatusCode::ACCEPTED)
+                } else {
+                    rpc_error(
+                        StatusCode::BAD_REQUEST,
+                        None,
+                        ErrorObject::invalid_request(
+                            "no request of this session is waiting for that response",
+                        ),
+                    )
+                }
+            }
         }
     }
 
@@ -589,7 +614,14 @@ impl HttpInner {
         extensions: Arc<http::Extensions>,
     ) -> HttpResponse {
         let (tx, mut rx) = mpsc::channel(NOTIFICATION_BUFFER);
-        let env = RequestEnv::new(Some(tx)).with_extensions(extensions);
+        let mut env = RequestEnv::new(Some(tx)).with_extensions(extensions);
+        if let Some((sid, _)) = &session {
+            env = env.with_peer(Peer::new(
+                sid.as_str(),
+                self.pending.clone(),
+                self.config.sampling_timeout,
+            ));
+        }
         // Dropping the response (client gone) cancels the handler.
         let drop_guard = env.cancel.clone().drop_guard();
         let inflight_guard = session.as_ref().map(|(sid, _)| {

@@ -4,6 +4,10 @@
 //!
 //! It never knows about Salesforce: any team can embed it for their own MCP server.
 //!
+//! Handlers may ask the client's model for a completion with [`ToolContext::sample`], one call
+//! for both eras (a live request in the legacy era, `input_required` and a retry in the modern
+//! one): see [`sampling`].
+//!
 //! # Serving tools
 //!
 //! ```no_run
@@ -57,6 +61,7 @@ pub mod inflight;
 pub mod jsonrpc;
 pub mod observe;
 pub mod registry;
+pub mod sampling;
 pub mod schema;
 pub mod server;
 pub mod session;
@@ -72,6 +77,7 @@ pub use registry::{
     Prompt, PromptMessages, Resource, ResourceContents, ResourceError, Tool, ToolAnnotations,
     ToolError, ToolOutput,
 };
+pub use sampling::{Peer, PendingRequests, SamplingRequest, SamplingResult};
 pub use server::{CacheScope, McpServer, McpServerBuilder};
 pub use session::{InMemorySessionStore, RedisSessionStore, SessionId, SessionOwner, SessionStore};
 pub use stdio::{serve_lines, serve_stdio};

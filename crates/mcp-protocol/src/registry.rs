@@ -204,13 +204,17 @@ impl Tool {
     }
 }
 
-/// Checks a tool name: 1–128 characters of `[A-Za-z0-9_.-]`.
-pub fn validate_tool_name(name: &str) -> Result<(), Error> {
-    let ok = (1..=128).contains(&name.len())
+/// Whether `name` is 1–`max` characters of `[A-Za-z0-9_.-]` (tool names, input-request keys).
+pub(crate) fn is_plain_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Checks a tool name: 1–128 characters of `[A-Za-z0-9_.-]`.
+pub fn validate_tool_name(name: &str) -> Result<(), Error> {
+    if is_plain_name(name, 128) {
         Ok(())
     } else {
         Err(Error::InvalidName(format!(

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) templates: Vec<RegisteredTemplate>,
     pub(crate) prompts: Vec<RegisteredPrompt>,
     pub(crate) prompt_index: HashMap<String, usize>,
+    /// Seals modern `requestState`s.
+    pub(crate) state_key: crate::sampling::StateKey,
 }
 
 impl std::fmt::Debug for McpServer {
@@ -102,6 +104,7 @@ impl McpServer {
                 templates: Vec::new(),
                 prompts: Vec::new(),
                 prompt_index: HashMap::new(),
+                state_key: crate::sampling::StateKey::random(),
             },
             error: None,
             observer: None,
@@ -155,6 +158,14 @@ impl McpServerBuilder {
     pub fn cache_hints(mut self, ttl_ms: u64, scope: CacheScope) -> Self {
         self.inner.ttl_ms = ttl_ms;
         self.inner.cache_scope = scope;
+        self
+    }
+
+    /// Secret material the key sealing modern `requestState`s is derived from. Replicas serving
+    /// one endpoint must share it, since a client's retry may reach any of them; without it each
+    /// process uses a random key of its own.
+    pub fn request_state_secret(mut self, secret: &[u8]) -> Self {
+        self.inner.state_key = crate::sampling::StateKey::derive(secret);
         self
     }
 

@@ -16,6 +16,13 @@ use crate::dispatch::SessionState;
 /// Longest session id accepted from a client.
 const MAX_SESSION_ID_LEN: usize = 128;
 
+/// 128 random bits as 32 lowercase hex characters (session ids, sampling request ids).
+pub(crate) fn random_hex128() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A session id. Ids are bearer-like, so `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
@@ -23,9 +30,7 @@ pub struct SessionId(String);
 impl SessionId {
     /// A fresh random id: 128 bits as 32 lowercase hex characters.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        SessionId(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        SessionId(random_hex128())
     }
 
     /// Accepts a client-supplied id if it has the shape we issue (anything else cannot exist).
@@ -371,6 +376,7 @@ mod tests {
             log_level: None,
             initialized: false,
             owner: None,
+            client_sampling: false,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The stdio transport: newline-delimited JSON-RPC on stdin/stdout (stdout carries only MCP
-//! messages; logs belong on stderr), requests served concurrently, exit on end of input.
+//! messages; logs belong on stderr), requests served concurrently, exit on end of input. A
+//! legacy client's answers to our sampling requests come back on stdin like anything else.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,9 @@ use crate::dispatch::SessionState;
 use crate::inflight::InFlight;
 use crate::jsonrpc::{
     ErrorObject, MAX_MESSAGE_BYTES, Message, Response, parse_message, to_json_bytes,
+};
+use crate::sampling::{
+    DEFAULT_MAX_PENDING_PER_SESSION, DEFAULT_SAMPLING_TIMEOUT, Peer, PendingRequests,
 };
 use crate::server::McpServer;
 
@@ -43,6 +47,7 @@ where
     let writer = tokio::spawn(write_lines(output, out_rx));
     let session: Arc<Mutex<Option<SessionState>>> = Arc::new(Mutex::new(None));
     let inflight = InFlight::new();
+    let pending = PendingRequests::new(DEFAULT_MAX_PENDING_PER_SESSION);
     let connection = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let mut line = Vec::new();
@@ -82,6 +87,7 @@ where
                     cancel: connection.child_token(),
                     sink: Some(tx),
                     extensions: Default::default(),
+                    peer: Some(Peer::new(SCOPE, pending.clone(), DEFAULT_SAMPLING_TIMEOUT)),
                 };
                 let guard = inflight.register(SCOPE, req.id.clone(), env.cancel.clone());
                 tasks.spawn(async move {
@@ -119,8 +125,10 @@ where
                     *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(new);
                 }
             }
-            // We never send requests, so responses have nothing to match.
-            Message::Response(_) => {}
+            // An answer to one of our sampling requests; anything else is dropped.
+            Message::Response(resp) => {
+                pending.resolve(SCOPE, resp);
+            }
         }
         // Reap finished tasks so the set stays bounded by running requests.
         while tasks.try_join_next().is_some() {}

@@ -15,11 +15,13 @@ use crate::support::Bench;
 
 /// Calls a tool with a progress token; returns the result and the progress notifications.
 async fn call_with_progress(bench: &Bench, tool: &str, args: Value) -> (Value, Vec<Value>) {
-    let (sink, mut notifications) = tokio::sync::mpsc::channel::<mcp_protocol::Notification>(64);
+    let (sink, mut notifications) = tokio::sync::mpsc::channel::<mcp_protocol::Message>(64);
     let collector = tokio::spawn(async move {
         let mut seen = Vec::new();
-        while let Some(n) = notifications.recv().await {
-            if n.method == "notifications/progress" {
+        while let Some(message) = notifications.recv().await {
+            if let mcp_protocol::Message::Notification(n) = message
+                && n.method == "notifications/progress"
+            {
                 seen.push(n.params.unwrap_or_default());
             }
         }

@@ -72,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         log_level: None,
         initialized: true,
         owner: None,
+        client_sampling: false,
     };
     f.runtime.block_on(async {
         if let Ok(msg) = parse_message(data) {

@@ -1,4 +1,5 @@
-//! Server-sent event response bodies: a request's notifications followed by its response, or an
+//! Server-sent event response bodies: a request's notifications (and, legacy, its sampling
+//! requests to the client) followed by its response, or an
 //! idle legacy GET stream; both send keep-alive comments, and dropping the body (the client went
 //! away) drops the handler and cancels its token.
 
@@ -20,7 +21,7 @@ use tokio_util::sync::{CancellationToken, DropGuard, WaitForCancellationFutureOw
 use super::HttpResponse;
 use crate::dispatch::Outcome;
 use crate::inflight::InFlightGuard;
-use crate::jsonrpc::{Notification, to_json_bytes};
+use crate::jsonrpc::{Message, to_json_bytes};
 
 const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 
@@ -42,7 +43,7 @@ fn ticker(period: Duration) -> Interval {
 pub(super) struct Stream {
     queued: VecDeque<Bytes>,
     outcome: Option<BoxFuture<'static, Outcome>>,
-    notifications: Option<mpsc::Receiver<Notification>>,
+    notifications: Option<mpsc::Receiver<Message>>,
     closed: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     ticker: Interval,
     finished: bool,
@@ -52,9 +53,9 @@ pub(super) struct Stream {
 impl Stream {
     /// A request that is still running after emitting `first`.
     pub(super) fn running(
-        first: Notification,
+        first: Message,
         outcome: BoxFuture<'static, Outcome>,
-        notifications: mpsc::Receiver<Notification>,
+        notifications: mpsc::Receiver<Message>,
         keep_alive: Duration,
         guards: (DropGuard, Option<InFlightGuard>),
     ) -> Self {
@@ -70,7 +71,7 @@ impl Stream {
     }
 
     /// A request that finished, having emitted `queued` notifications.
-    pub(super) fn finished(queued: Vec<Notification>, out: Outcome, keep_alive: Duration) -> Self {
+    pub(super) fn finished(queued: Vec<Message>, out: Outcome, keep_alive: Duration) -> Self {
         let mut events: VecDeque<Bytes> = queued.iter().map(|n| event(to_json_bytes(n))).collect();
         if !out.cancelled {
             events.push_back(event(to_json_bytes(&out.response)));

@@ -446,7 +446,9 @@ async fn legacy_http_transcript() {
         > mcp-protocol-version: 2025-06-18
         > mcp-session-id: <session>
         > {"jsonrpc":"2.0","id":28,"result":{}}
-        < 202
+        < 400
+        < content-type: application/json
+        < {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no request of this session is waiting for that response"}}
 
         > POST
         > mcp-protocol-version: 2025-06-18

@@ -1,5 +1,5 @@
 //! Integration tests of mcp-protocol: wire transcripts of both eras over HTTP and stdio,
-//! cancellation, Redis-backed sessions shared by two service instances, and interoperability
+//! sampling in both eras, cancellation, Redis-backed sessions shared by two service instances, and interoperability
 //! with the official Python SDK.
 
 #[path = "../../examples/echo/server.rs"]
@@ -14,4 +14,5 @@ mod http_modern;
 mod interop;
 mod observe;
 mod redis_sessions;
+mod sampling;
 mod stdio;

@@ -25,6 +25,7 @@ async fn redis_store_round_trip() {
         log_level: None,
         initialized: true,
         owner: None,
+        client_sampling: false,
     };
     assert_eq!(store.load(&id).await.unwrap(), None);
     store.save(&id, &state).await.unwrap();
