@@ -110,10 +110,10 @@ async fn two_workers_on_one_redis_process_each_notification_once() {
 }
 
 /// An `sfmcp-server` replica (`server::start`, the binary's composition) on `org` through the
-/// demo app's client-credentials flow, its sessions in `redis`.
-async fn replica(org: &RunningSandbox, redis: &TestRedis) -> server::Running {
+/// demo app's client-credentials flow, its sessions in `redis`, with `extra` flags.
+pub async fn replica(org: &RunningSandbox, redis: &TestRedis, extra: &[&str]) -> server::Running {
     let base = org.base_url();
-    server::start(settings(&[
+    let mut args = vec![
         "--salesforce-login-url",
         &base,
         "--salesforce-client-id",
@@ -126,23 +126,26 @@ async fn replica(org: &RunningSandbox, redis: &TestRedis) -> server::Running {
         redis.url(),
         "--redis-prefix",
         redis.prefix(),
-    ]))
-    .await
-    .expect("replica starts")
+    ];
+    args.extend_from_slice(extra);
+    server::start(settings(&args))
+        .await
+        .expect("replica starts")
 }
 
-/// A replica's `sfmcp_token_refreshes_total`.
-async fn token_refreshes(replica: &server::Running) -> u64 {
+/// A replica's counter `name` from `/metrics`.
+pub async fn counter(replica: &server::Running, name: &str) -> u64 {
     let text = reqwest::get(format!("http://{}/metrics", replica.local_addr))
         .await
         .expect("metrics")
         .text()
         .await
         .expect("metrics body");
+    let line = format!("{name} ");
     text.lines()
-        .find_map(|l| l.strip_prefix("sfmcp_token_refreshes_total "))
+        .find_map(|l| l.strip_prefix(&line))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no token refresh count in {text}"))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +153,10 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     let redis = TestRedis::shared();
     let org = sandbox_org().await;
     let ids = DemoIds::lookup(&org.base_url(), org.sandbox().issue_access_token()).await;
-    let replicas = [replica(&org, &redis).await, replica(&org, &redis).await];
+    let replicas = [
+        replica(&org, &redis, &[]).await,
+        replica(&org, &redis, &[]).await,
+    ];
     let urls: Vec<String> = replicas
         .iter()
         .map(|r| format!("http://{}/mcp", r.local_addr))
@@ -221,7 +227,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     assert!(refused > 0, "the expiry did not hit the load");
     assert_eq!(tokens, 2, "one token request per replica: {entries:?}");
     for replica in &replicas {
-        assert_eq!(token_refreshes(replica).await, 1);
+        assert_eq!(counter(replica, "sfmcp_token_refreshes_total").await, 1);
     }
     for replica in replicas {
         replica.shutdown().await;
