@@ -410,11 +410,12 @@ impl EventFeed for RedisFeed {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use test_support::TestRedis;
 
-    fn entry(n: u32, object: &str) -> FeedEntry {
+    /// Entry `n` (notification `04l{n:015}`) about `object`.
+    pub(crate) fn entry(n: u32, object: &str) -> FeedEntry {
         FeedEntry {
             key: format!("00D000000000001:04l{n:015}"),
             event: Event {

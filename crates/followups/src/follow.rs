@@ -72,7 +72,83 @@ pub async fn follow(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use test_support::TestRedis;
+    use tokio::sync::{mpsc, oneshot};
+
     use super::*;
+    use crate::RedisFeed;
+    use crate::feed::tests::entry;
+
+    /// Waits (at most 30 s) for the follower to report notification `n`.
+    async fn heard(reports: &mut mpsc::UnboundedReceiver<Followed>, n: u32) {
+        let wanted = format!("04l{n:015}");
+        let wait = async {
+            while let Some(read) = reports.recv().await {
+                if let Followed::Entries(entries) = read
+                    && entries.iter().any(|e| e.event.notification_id == wanted)
+                {
+                    return;
+                }
+            }
+            panic!("the follower ended");
+        };
+        tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .unwrap_or_else(|_| panic!("entry {n} was not followed"));
+    }
+
+    #[tokio::test]
+    async fn a_follower_reads_on_after_redis_restarts_and_stops_when_told() {
+        let mut redis = TestRedis::private();
+        let feed = Arc::new(RedisFeed::new(redis.url(), redis.prefix(), 100).unwrap());
+        let (report, mut reports) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let follower = tokio::spawn({
+            let feed = feed.clone();
+            async move {
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                follow(&*feed, stopped, |read| {
+                    let _ = report.send(read);
+                })
+                .await;
+            }
+        });
+        // The follower starts after the newest entry at the time its cursor opens: record
+        // until one is heard.
+        let mut n = 0;
+        loop {
+            n += 1;
+            assert!(feed.record(&entry(n, "Account")).await.unwrap());
+            let first = tokio::time::timeout(Duration::from_millis(200), heard(&mut reports, n));
+            if first.await.is_ok() {
+                break;
+            }
+            assert!(n < 100, "the follower never started");
+        }
+
+        redis.stop();
+        redis.start();
+        // Recorded as soon as Redis is back, while the follower may still be pausing: it reads
+        // on from its last id rather than from the newest entry, so this is not missed.
+        let after = n + 1;
+        let mut attempts = 0;
+        while feed.record(&entry(after, "Account")).await.is_err() {
+            attempts += 1;
+            assert!(attempts < 100, "Redis did not come back");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        heard(&mut reports, after).await;
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), follower)
+            .await
+            .expect("the follower stops when told")
+            .unwrap();
+    }
 
     #[test]
     fn the_backoff_doubles_up_to_its_bound() {
