@@ -22,6 +22,7 @@ mod server;
 mod server_auth;
 mod server_catalog;
 mod server_demo;
+mod server_events;
 mod server_harness;
 mod server_injection;
 mod server_sampling;

@@ -116,7 +116,7 @@ async fn two_workers_on_one_redis_process_each_notification_once() {
 /// An `sfmcp-server` replica (`server::start`, the binary's composition) listening on `listen`,
 /// on `org` through the demo app, its stores in `redis`, with the auth mode's `extra` flags
 /// (none: the client-credentials flow).
-async fn replica(
+pub async fn replica(
     org: &RunningSandbox,
     redis: &TestRedis,
     extra: &[&str],
@@ -144,22 +144,23 @@ async fn replica(
 }
 
 /// Any free loopback port.
-fn any_port() -> std::net::SocketAddr {
+pub fn any_port() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().expect("addr")
 }
 
-/// A replica's `sfmcp_token_refreshes_total`.
-async fn token_refreshes(replica: &server::Running) -> u64 {
+/// A replica's counter `name` from `/metrics`.
+pub async fn counter(replica: &server::Running, name: &str) -> u64 {
     let text = reqwest::get(format!("http://{}/metrics", replica.local_addr))
         .await
         .expect("metrics")
         .text()
         .await
         .expect("metrics body");
+    let line = format!("{name} ");
     text.lines()
-        .find_map(|l| l.strip_prefix("sfmcp_token_refreshes_total "))
+        .find_map(|l| l.strip_prefix(&line))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no token refresh count in {text}"))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,7 +242,7 @@ async fn two_server_replicas_share_legacy_sessions_and_refresh_once_each_under_l
     assert!(refused > 0, "the expiry did not hit the load");
     assert_eq!(tokens, 2, "one token request per replica: {entries:?}");
     for replica in &replicas {
-        assert_eq!(token_refreshes(replica).await, 1);
+        assert_eq!(counter(replica, "sfmcp_token_refreshes_total").await, 1);
     }
     for replica in replicas {
         replica.shutdown().await;
@@ -361,7 +362,7 @@ async fn two_oauth_replicas_refresh_a_shared_connection_once_under_load() {
     assert_eq!(tokens[0]["status"], 200, "{tokens:?}");
     let mut refreshes = 0;
     for replica in &replicas {
-        refreshes += token_refreshes(replica).await;
+        refreshes += counter(replica, "sfmcp_token_refreshes_total").await;
     }
     assert_eq!(
         refreshes, 1,

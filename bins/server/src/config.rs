@@ -85,11 +85,15 @@ pub struct Args {
     /// Seconds in-flight calls get to finish on SIGTERM/ctrl-c.
     #[arg(long, env = "SFMCP_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// Seconds `getRecord` keeps a hot record (accounts, users) before reading it again; 0
+    /// turns the cache off. Our writes and webhook events drop a record sooner.
+    #[arg(long, env = "SFMCP_RECORD_CACHE_TTL", default_value_t = 60)]
+    pub record_cache_ttl: u64,
     /// Serve MCP over stdin/stdout (Claude Desktop) instead of HTTP; logs go to stderr.
     #[arg(long)]
     pub stdio: bool,
     /// Prefix of every Redis key this server writes (several deployments can share one Redis).
-    #[arg(long, env = "SFMCP_REDIS_PREFIX", default_value = "sfmcp:")]
+    #[arg(long, env = "SFMCP_REDIS_PREFIX", default_value = followups::DEFAULT_KEY_PREFIX)]
     pub redis_prefix: String,
     /// Directory of the connection stored by `sfmcp-server login` when REDIS_URL is not set
     /// (default: `$XDG_CONFIG_HOME/sfmcp`, or `~/.config/sfmcp`).
@@ -187,6 +191,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Shutdown grace period.
     pub shutdown_grace: Duration,
+    /// How long `getRecord` keeps a hot record.
+    pub record_cache_ttl: Duration,
     /// Serve over stdio.
     pub stdio: bool,
     /// How MCP clients authenticate.
@@ -326,6 +332,7 @@ impl Args {
             rate_limit: self.rate_limit,
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            record_cache_ttl: Duration::from_secs(self.record_cache_ttl),
             stdio: self.stdio,
             auth: self.auth,
             token_key: self.token_key,

@@ -8,6 +8,9 @@
 //!   per (principal, org), kept between calls. The MCP client's own token never gets here.
 //! - [`DirectConnections`] (`direct`): the Salesforce token the caller presented, validated by
 //!   `auth`'s direct layer, for its own calls; describe caches per (principal, org).
+//!
+//! Record caches come from the server's [`RecordCaches`], per (principal, org), so that webhook
+//! events of an org reach the caches of that org.
 //! - `SingleConnection` (`none` with a static token, client credentials or the embedded demo).
 
 use std::collections::HashMap;
@@ -18,7 +21,7 @@ use auth::modes::direct::SalesforcePrincipal;
 use auth::refresh::{FreshToken, TokenManager};
 use auth::secret::AccessToken;
 use auth::store::{ConnectionKey, TokenStore};
-use crm_tools::{Connection, Connections, Error, SingleConnection};
+use crm_tools::{Connection, Connections, Error, RecordCaches, SingleConnection};
 use futures::future::BoxFuture;
 use mcp_protocol::ToolContext;
 use salesforce_api::{
@@ -104,6 +107,7 @@ pub struct StoredConnections {
     fixed_principal: Option<String>,
     parts: ClientParts,
     cache: Mutex<HashMap<ConnectionKey, Connection>>,
+    records: Arc<RecordCaches>,
 }
 
 fn not_connected(reason: impl Into<String>, reauthorize: bool) -> Error {
@@ -152,12 +156,14 @@ fn short(text: &str) -> String {
 }
 
 impl StoredConnections {
-    /// Connections of the request's principal (`fixed_principal: None`) or of one fixed principal.
+    /// Connections of the request's principal (`fixed_principal: None`) or of one fixed principal,
+    /// their record caches in `records`.
     pub fn new(
         store: Arc<dyn TokenStore>,
         tokens: TokenManager,
         fixed_principal: Option<String>,
         parts: ClientParts,
+        records: Arc<RecordCaches>,
     ) -> Self {
         Self {
             store,
@@ -165,6 +171,7 @@ impl StoredConnections {
             fixed_principal,
             parts,
             cache: Mutex::new(HashMap::new()),
+            records,
         }
     }
 
@@ -259,7 +266,10 @@ impl StoredConnections {
             .get(&key)
             .map(|c| c.describe_cache.clone())
             .unwrap_or_else(|| Arc::new(DescribeCache::default()));
-        let connection = Connection::new(client, &fresh.instance_url).with_describe_cache(describe);
+        let records = self.records.cache(key.principal(), Some(key.org_id()));
+        let connection = Connection::new(client, &fresh.instance_url)
+            .with_describe_cache(describe)
+            .with_record_cache(records);
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
@@ -342,14 +352,16 @@ impl AccessProvider for ManagedAccess {
 pub struct DirectConnections {
     parts: ClientParts,
     describe: Mutex<HashMap<(String, String), Arc<DescribeCache>>>,
+    records: Arc<RecordCaches>,
 }
 
 impl DirectConnections {
-    /// Connections building clients from `parts`.
-    pub fn new(parts: ClientParts) -> Self {
+    /// Connections building clients from `parts`, their record caches in `records`.
+    pub fn new(parts: ClientParts, records: Arc<RecordCaches>) -> Self {
         Self {
             parts,
             describe: Mutex::new(HashMap::new()),
+            records,
         }
     }
 
@@ -383,7 +395,10 @@ impl DirectConnections {
                 .or_default()
                 .clone()
         };
-        Ok(Connection::new(client, &caller.instance_url).with_describe_cache(describe))
+        let records = self.records.cache(&caller.principal, Some(&caller.org_id));
+        Ok(Connection::new(client, &caller.instance_url)
+            .with_describe_cache(describe)
+            .with_record_cache(records))
     }
 }
 

@@ -22,10 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use crm_tools::{CrmConfig, CrmTools};
+use crm_tools::{CrmConfig, CrmTools, RecordCaches};
+use followups::EventFeed;
 use mcp_protocol::{HttpConfig, McpHttpService, McpServer};
 use salesforce_api::{ApiUsage, BreakerConfig, CircuitBreaker};
 use salesforce_sandbox::RunningSandbox;
+use secrecy::ExposeSecret as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -46,7 +48,7 @@ are computed from the org's records; quote them rather than estimating.";
 pub fn mcp_server(
     connections: ServerConnections,
     settings: &Settings,
-    events: Option<Arc<dyn followups::EventFeed>>,
+    events: Option<Arc<dyn EventFeed>>,
     metrics: Option<Arc<Metrics>>,
 ) -> anyhow::Result<McpServer> {
     let mut tools = CrmTools::new(
@@ -80,6 +82,25 @@ pub fn mcp_server(
         .context("building the MCP server")
 }
 
+/// `recentEvents`' feed and the one the record caches follow: the embedded demo's, else with
+/// `REDIS_URL` the stream a `sfmcp-worker` on the same Redis and prefix records, else none.
+fn event_feed(
+    settings: &Settings,
+    demo: Option<&demo::DemoPipeline>,
+) -> anyhow::Result<Option<Arc<dyn EventFeed>>> {
+    if let Some(demo) = demo {
+        return Ok(Some(demo.event_feed()));
+    }
+    let Some(url) = &settings.redis_url else {
+        return Ok(None);
+    };
+    // This server only reads the feed; the length bounds only what a feed records.
+    let feed = followups::RedisFeed::new(url.expose_secret(), &settings.redis_prefix, 1)
+        .map_err(|_| anyhow::anyhow!("REDIS_URL is not a usable Redis URL"))?;
+    tracing::info!(stream = %feed.stream_key(), "recentEvents and the record caches follow the worker's event feed");
+    Ok(Some(Arc::new(feed)))
+}
+
 /// What every Salesforce client of this server shares: the HTTP pool, usage and breaker.
 fn client_parts(settings: &Settings) -> anyhow::Result<ClientParts> {
     Ok(ClientParts {
@@ -105,6 +126,7 @@ pub struct Running {
     task: JoinHandle<()>,
     sandbox: Option<RunningSandbox>,
     demo: Option<demo::DemoPipeline>,
+    follower: Option<events::CacheFollower>,
 }
 
 impl Running {
@@ -115,17 +137,21 @@ impl Running {
 
     /// The embedded demo's event feed (what its outbound messages recorded), when running the
     /// demo: the source for the `recentEvents` tool.
-    pub fn event_feed(&self) -> Option<Arc<dyn followups::EventFeed>> {
+    pub fn event_feed(&self) -> Option<Arc<dyn EventFeed>> {
         self.demo.as_ref().map(demo::DemoPipeline::event_feed)
     }
 
     /// Graceful shutdown: stops accepting, lets in-flight calls finish within the grace
-    /// period, then stops the demo's webhook pipeline and the embedded sandbox.
+    /// period, then stops following the event feed, the demo's webhook pipeline and the
+    /// embedded sandbox.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(follower) = self.follower.take() {
+            follower.shutdown().await;
+        }
         if let Some(demo) = self.demo.take() {
             demo.shutdown().await;
         }
@@ -149,15 +175,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .unwrap_or_else(|| format!("http://{local_addr}"));
     let stores = Arc::new(Stores::open(&settings)?);
     let parts = client_parts(&settings)?;
-    let composed = modes::compose(&settings, &public, &stores, &parts).await?;
+    let records = Arc::new(RecordCaches::new(settings.record_cache_ttl));
+    let composed = modes::compose(&settings, &public, &stores, &parts, &records).await?;
     let demo = demo::start_if_embedded(composed.sandbox.as_ref()).await?;
     let metrics = Arc::new(Metrics::default());
-    let server = mcp_server(
-        composed.connections,
-        &settings,
-        demo.as_ref().map(demo::DemoPipeline::event_feed),
-        Some(metrics.clone()),
-    )?;
+    let feed = event_feed(&settings, demo.as_ref())?;
+    let follower = feed
+        .clone()
+        .map(|feed| events::CacheFollower::start(feed, records, Some(metrics.clone())));
+    let server = mcp_server(composed.connections, &settings, feed, Some(metrics.clone()))?;
     let mut http_config = HttpConfig::default();
     if settings.any_host {
         http_config.allowed_hosts = None;
@@ -217,6 +243,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         task,
         sandbox: composed.sandbox,
         demo,
+        follower,
     })
 }
 
@@ -241,16 +268,20 @@ fn public_host(url: &str) -> &str {
 pub async fn run_stdio(settings: Settings) -> anyhow::Result<()> {
     let stores = Stores::open(&settings)?;
     let parts = client_parts(&settings)?;
-    let mut composed = modes::compose(&settings, "http://127.0.0.1", &stores, &parts).await?;
+    let records = Arc::new(RecordCaches::new(settings.record_cache_ttl));
+    let mut composed =
+        modes::compose(&settings, "http://127.0.0.1", &stores, &parts, &records).await?;
     let demo = demo::start_if_embedded(composed.sandbox.as_ref()).await?;
-    let server = mcp_server(
-        composed.connections,
-        &settings,
-        demo.as_ref().map(demo::DemoPipeline::event_feed),
-        None,
-    )?;
+    let feed = event_feed(&settings, demo.as_ref())?;
+    let follower = feed
+        .clone()
+        .map(|feed| events::CacheFollower::start(feed, records, None));
+    let server = mcp_server(composed.connections, &settings, feed, None)?;
     tracing::info!(salesforce = %composed.salesforce_url, "serving MCP over stdio");
     let served = mcp_protocol::serve_stdio(server).await;
+    if let Some(follower) = follower {
+        follower.shutdown().await;
+    }
     if let Some(demo) = demo {
         demo.shutdown().await;
     }

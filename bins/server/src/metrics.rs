@@ -1,7 +1,7 @@
 //! Prometheus text metrics: HTTP requests by route and status, their latency histogram, tool
 //! calls by tool and outcome with their latency histogram (heard through `mcp-protocol`'s
-//! [`ToolObserver`]), and the Salesforce gauges (API usage, circuit breaker, token refreshes)
-//! read at scrape time.
+//! [`ToolObserver`]), webhook events followed and the cached records they dropped, and the
+//! Salesforce gauges (API usage, circuit breaker, token refreshes) read at scrape time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -54,6 +54,8 @@ struct Inner {
     /// Tool names come from the registered tools, a fixed set.
     tool_calls: BTreeMap<(String, ToolOutcome), u64>,
     tool_latency: BTreeMap<String, Histogram>,
+    events_followed: u64,
+    cache_invalidations: u64,
 }
 
 /// The server's request metrics. Routes are a fixed set of labels, so the maps stay small.
@@ -87,6 +89,13 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .rate_limited += 1;
+    }
+
+    /// Records one webhook event read from the feed, which dropped `invalidated` cached records.
+    pub fn record_followed_event(&self, invalidated: usize) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.events_followed += 1;
+        inner.cache_invalidations += u64::try_from(invalidated).unwrap_or(u64::MAX);
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -128,6 +137,11 @@ impl Metrics {
             out,
             "# HELP sfmcp_rate_limited_total Requests refused with 429.\n# TYPE sfmcp_rate_limited_total counter\nsfmcp_rate_limited_total {}\n",
             inner.rate_limited
+        );
+        let _ = write!(
+            out,
+            "# HELP sfmcp_feed_events_followed_total Webhook events read from the event feed.\n# TYPE sfmcp_feed_events_followed_total counter\nsfmcp_feed_events_followed_total {}\n# HELP sfmcp_record_cache_invalidations_total Cached records dropped because a webhook event named them.\n# TYPE sfmcp_record_cache_invalidations_total counter\nsfmcp_record_cache_invalidations_total {}\n",
+            inner.events_followed, inner.cache_invalidations
         );
         let usage = salesforce.usage;
         let _ = write!(
@@ -182,6 +196,8 @@ mod tests {
         metrics.record("/healthz", 200, Duration::from_millis(1));
         metrics.tool_called("searchLeads", ToolOutcome::Ok, Duration::from_millis(30));
         metrics.tool_called("searchLeads", ToolOutcome::Error, Duration::from_millis(3));
+        metrics.record_followed_event(2);
+        metrics.record_followed_event(0);
         let text = metrics.render(&SalesforceGauges {
             usage: UsageSnapshot {
                 used: Some(12),
@@ -203,6 +219,8 @@ mod tests {
         assert!(text.contains("sfmcp_salesforce_api_daily_used 12\n"));
         assert!(text.contains("sfmcp_salesforce_breaker_state 2\n"));
         assert!(text.contains("sfmcp_token_refreshes_total 1\n"));
+        assert!(text.contains("sfmcp_feed_events_followed_total 2\n"));
+        assert!(text.contains("sfmcp_record_cache_invalidations_total 2\n"));
         assert!(text.contains("sfmcp_tool_calls_total{tool=\"searchLeads\",outcome=\"ok\"} 1\n"));
         assert!(
             text.contains("sfmcp_tool_calls_total{tool=\"searchLeads\",outcome=\"error\"} 1\n")

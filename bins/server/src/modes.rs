@@ -15,7 +15,7 @@ use auth::refresh::{RefreshPolicy, TokenManager};
 use auth::salesforce::{LoginHost, SalesforceOAuthClient, SalesforceOAuthConfig};
 use auth::secret::ClientSecret;
 use auth::store::Store;
-use crm_tools::{Connection, SingleConnection};
+use crm_tools::{Connection, RecordCaches, SingleConnection};
 use salesforce_api::Client;
 use salesforce_sandbox::RunningSandbox;
 use salesforce_sandbox::oauth::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
@@ -82,16 +82,18 @@ pub struct Composed {
 }
 
 /// Composes `settings`' mode; `public_url` is where clients reach us (known after binding).
+/// Connections keep their hot records in `records`.
 pub async fn compose(
     settings: &Settings,
     public_url: &str,
     stores: &Stores,
     parts: &ClientParts,
+    records: &Arc<RecordCaches>,
 ) -> anyhow::Result<Composed> {
     match settings.auth {
-        AuthMode::None => none(settings, stores, parts).await,
-        AuthMode::Oauth => broker(settings, public_url, stores, parts).await,
-        AuthMode::Direct => direct(settings, public_url, parts).await,
+        AuthMode::None => none(settings, stores, parts, records).await,
+        AuthMode::Oauth => broker(settings, public_url, stores, parts, records).await,
+        AuthMode::Direct => direct(settings, public_url, parts, records).await,
     }
 }
 
@@ -123,6 +125,7 @@ async fn none(
     settings: &Settings,
     stores: &Stores,
     parts: &ClientParts,
+    records: &Arc<RecordCaches>,
 ) -> anyhow::Result<Composed> {
     if matches!(settings.salesforce, SalesforceSource::Embedded)
         && let Some(stored) = crate::login::load(settings, stores).await?
@@ -137,6 +140,7 @@ async fn none(
                 tokens,
                 Some(LOCAL_PRINCIPAL.to_owned()),
                 parts.clone(),
+                records.clone(),
             )),
             guard: Guard::Open,
             routes: AuthRoutes::Nothing,
@@ -148,7 +152,8 @@ async fn none(
         });
     }
     let org = crate::salesforce::connect(settings, parts).await?;
-    let connection = Connection::new(org.client.clone(), &org.instance_url);
+    let connection = Connection::new(org.client.clone(), &org.instance_url)
+        .with_record_cache(records.cache(LOCAL_PRINCIPAL, org.org_id.as_deref()));
     Ok(Composed {
         connections: ServerConnections::Single(SingleConnection(connection)),
         guard: Guard::Open,
@@ -166,6 +171,7 @@ async fn broker(
     public_url: &str,
     stores: &Stores,
     parts: &ClientParts,
+    records: &Arc<RecordCaches>,
 ) -> anyhow::Result<Composed> {
     let keyring = keyring(settings)?.context("SFMCP_AUTH=oauth needs SFMCP_TOKEN_KEY")?;
     let store = stores.auth_store(keyring);
@@ -217,6 +223,7 @@ async fn broker(
             tokens,
             None,
             parts.clone(),
+            records.clone(),
         )),
         guard: Guard::Broker(layer),
         routes: AuthRoutes::Broker(routes),
@@ -232,6 +239,7 @@ async fn direct(
     settings: &Settings,
     public_url: &str,
     parts: &ClientParts,
+    records: &Arc<RecordCaches>,
 ) -> anyhow::Result<Composed> {
     let (login_url, instance_url, sandbox, dataset_millis) = match &settings.salesforce {
         SalesforceSource::Direct {
@@ -259,7 +267,10 @@ async fn direct(
     oauth.login_host = LoginHost::parse(&login_url).context("SALESFORCE_LOGIN_URL")?;
     let validator = DirectValidator::new(SalesforceOAuthClient::new(oauth)?, config.clone());
     Ok(Composed {
-        connections: ServerConnections::Direct(DirectConnections::new(parts.clone())),
+        connections: ServerConnections::Direct(DirectConnections::new(
+            parts.clone(),
+            records.clone(),
+        )),
         guard: Guard::Direct(DirectBearerLayer::new(validator)),
         routes: AuthRoutes::Direct(config),
         token_refreshes: Arc::new(AtomicU64::new(0)),

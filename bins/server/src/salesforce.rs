@@ -2,8 +2,8 @@
 //! token, or an app's client-credentials flow, as a `salesforce_api::Client` with shared
 //! usage tracking and circuit breaker.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -27,6 +27,8 @@ pub struct Org {
     pub client: Client,
     /// Instance URL.
     pub instance_url: String,
+    /// The org's id, when known (the embedded sandbox, client credentials; not a static token).
+    pub org_id: Option<String>,
     /// The embedded sandbox, when running the demo.
     pub sandbox: Option<RunningSandbox>,
     /// Successful token fetches after the first (client credentials).
@@ -64,72 +66,83 @@ pub async fn start_embedded(callback_urls: Vec<String>) -> anyhow::Result<(Runni
 /// first. The client shares `parts`.
 pub async fn connect(settings: &Settings, parts: &ClientParts) -> anyhow::Result<Org> {
     let token_refreshes = Arc::new(AtomicU64::new(0));
-    let (access, instance_url, sandbox, dataset_millis): (Arc<dyn AccessProvider>, _, _, _) =
-        match &settings.salesforce {
-            SalesforceSource::Embedded => {
-                let (running, dataset_millis) = start_embedded(Vec::new()).await?;
-                let base = running.base_url();
-                let access = ClientCredentialsAccess::new(
-                    &base,
-                    salesforce_sandbox::oauth::DEMO_CLIENT_ID,
-                    SecretString::from(salesforce_sandbox::oauth::DEMO_CLIENT_SECRET),
-                    token_refreshes.clone(),
-                )?;
-                (
-                    Arc::new(access) as Arc<dyn AccessProvider>,
-                    base,
-                    Some(running),
-                    Some(dataset_millis),
-                )
-            }
-            SalesforceSource::Static {
-                instance_url,
-                access_token,
-            } => {
-                let access = Access::new(instance_url, access_token.clone())
-                    .context("SALESFORCE_INSTANCE_URL")?;
-                (
-                    StaticAccess::new(access) as Arc<dyn AccessProvider>,
-                    instance_url.clone(),
-                    None,
-                    None,
-                )
-            }
-            SalesforceSource::ClientCredentials {
+    let (access, instance_url, org_id, sandbox, dataset_millis): (
+        Arc<dyn AccessProvider>,
+        _,
+        _,
+        _,
+        _,
+    ) = match &settings.salesforce {
+        SalesforceSource::Embedded => {
+            let (running, dataset_millis) = start_embedded(Vec::new()).await?;
+            let base = running.base_url();
+            let org_id = running.sandbox().store().read().org_id().to_string();
+            let access = ClientCredentialsAccess::new(
+                &base,
+                salesforce_sandbox::oauth::DEMO_CLIENT_ID,
+                SecretString::from(salesforce_sandbox::oauth::DEMO_CLIENT_SECRET),
+                token_refreshes.clone(),
+            )?;
+            (
+                Arc::new(access) as Arc<dyn AccessProvider>,
+                base,
+                Some(org_id),
+                Some(running),
+                Some(dataset_millis),
+            )
+        }
+        SalesforceSource::Static {
+            instance_url,
+            access_token,
+        } => {
+            let access = Access::new(instance_url, access_token.clone())
+                .context("SALESFORCE_INSTANCE_URL")?;
+            (
+                StaticAccess::new(access) as Arc<dyn AccessProvider>,
+                instance_url.clone(),
+                None,
+                None,
+                None,
+            )
+        }
+        SalesforceSource::ClientCredentials {
+            login_url,
+            client_id,
+            client_secret,
+        } => {
+            let access = ClientCredentialsAccess::new(
                 login_url,
                 client_id,
-                client_secret,
-            } => {
-                let access = ClientCredentialsAccess::new(
-                    login_url,
-                    client_id,
-                    client_secret.clone(),
-                    token_refreshes.clone(),
-                )?;
-                // The instance URL comes with the first token.
-                let first = access.current().await.context("client-credentials login")?;
-                let instance_url = first
-                    .instance_url()
-                    .as_str()
-                    .trim_end_matches('/')
-                    .to_owned();
-                (
-                    Arc::new(access) as Arc<dyn AccessProvider>,
-                    instance_url,
-                    None,
-                    None,
-                )
-            }
-            SalesforceSource::WebServerFlow { .. } | SalesforceSource::Direct { .. } => {
-                anyhow::bail!("SFMCP_AUTH=none has no single Salesforce connection to make here")
-            }
-        };
+                client_secret.clone(),
+                token_refreshes.clone(),
+            )?;
+            // The instance URL comes with the first token.
+            let first = access.current().await.context("client-credentials login")?;
+            let instance_url = first
+                .instance_url()
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned();
+            let org_id = access.org_id();
+            (
+                Arc::new(access) as Arc<dyn AccessProvider>,
+                instance_url,
+                org_id,
+                None,
+                None,
+            )
+        }
+        SalesforceSource::WebServerFlow { .. } | SalesforceSource::Direct { .. } => {
+            anyhow::bail!("SFMCP_AUTH=none has no single Salesforce connection to make here")
+        }
+    };
     let client = parts
         .client(access)
         .context("building the Salesforce client")?;
     Ok(Org {
         client,
         instance_url,
+        org_id,
         sandbox,
         token_refreshes,
         dataset_millis,
@@ -142,6 +155,8 @@ pub struct ClientCredentialsAccess {
     oauth: SalesforceOAuthClient,
     current: Mutex<Option<Access>>,
     refreshes: Arc<AtomicU64>,
+    /// The org of the first token (an app's client-credentials user belongs to one org).
+    org_id: OnceLock<String>,
 }
 
 impl ClientCredentialsAccess {
@@ -163,7 +178,13 @@ impl ClientCredentialsAccess {
             oauth: SalesforceOAuthClient::new(config)?,
             current: Mutex::new(None),
             refreshes,
+            org_id: OnceLock::new(),
         })
+    }
+
+    /// The org's id, once a token was fetched.
+    pub fn org_id(&self) -> Option<String> {
+        self.org_id.get().cloned()
     }
 
     async fn fetch(&self) -> Result<Access, salesforce_api::Error> {
@@ -175,6 +196,7 @@ impl ClientCredentialsAccess {
                     reason: format!("client-credentials login failed: {e}"),
                     reauthorize: false,
                 })?;
+        self.org_id.get_or_init(|| tokens.org_id.clone());
         Access::new(
             &tokens.instance_url,
             SecretString::from(tokens.access_token.secret()),

@@ -31,7 +31,7 @@ pub struct Config {
     pub redis_url: Option<String>,
 
     /// Prefix of every Redis key the worker writes.
-    #[arg(long, env = "SFMCP_REDIS_PREFIX", default_value = "sfmcp:")]
+    #[arg(long, env = "SFMCP_REDIS_PREFIX", default_value = followups::DEFAULT_KEY_PREFIX)]
     pub redis_prefix: String,
 
     /// Comma-separated org ids (15 or 18 characters) whose messages are accepted.

@@ -5,10 +5,11 @@
 //! webhook event says a record changed in Salesforce.
 //!
 //! Like the describe cache, what a user may read differs by user (field-level security, sharing):
-//! keep one cache per (principal, org), never share one across principals.
+//! keep one cache per (principal, org), never share one across principals. [`RecordCaches`]
+//! holds them so, and drops a record from every cache of the org an event came from.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use salesforce_api::Record;
@@ -31,11 +32,14 @@ pub struct RecordCache {
 
 impl Default for RecordCache {
     fn default() -> Self {
-        RecordCache::new(DEFAULT_RECORD_TTL, ["Account", "User"])
+        RecordCache::new(DEFAULT_RECORD_TTL, RecordCache::DEFAULT_OBJECTS)
     }
 }
 
 impl RecordCache {
+    /// The objects cached by default: reference records read often and changed rarely.
+    pub const DEFAULT_OBJECTS: [&str; 2] = ["Account", "User"];
+
     /// Caches records of `objects` for `ttl` (a zero `ttl` caches nothing).
     pub fn new<S: Into<String>>(ttl: Duration, objects: impl IntoIterator<Item = S>) -> Self {
         RecordCache {
@@ -97,16 +101,27 @@ impl RecordCache {
         );
     }
 
-    /// Forgets every cached read of one record (after a write, or a webhook event about it).
-    pub fn invalidate(&self, object: &str, id: &str) {
+    /// Forgets every cached read of one record (after a write, or a webhook event about it);
+    /// how many entries went.
+    pub fn invalidate(&self, object: &str, id: &str) -> usize {
+        if !self.caches(object) {
+            return 0;
+        }
         let (object, id) = (object.to_ascii_lowercase(), id18(id));
-        self.lock().retain(|(o, i, _), _| *o != object || *i != id);
+        Self::forget(&mut self.lock(), |(o, i, _)| *o == object && *i == id)
     }
 
-    /// Forgets every cached record of `object` (after a bulk write to it).
-    pub fn invalidate_object(&self, object: &str) {
+    /// Forgets every cached record of `object` (after a bulk write to it); how many entries
+    /// went.
+    pub fn invalidate_object(&self, object: &str) -> usize {
         let object = object.to_ascii_lowercase();
-        self.lock().retain(|(o, _, _), _| *o != object);
+        Self::forget(&mut self.lock(), |(o, _, _)| *o == object)
+    }
+
+    fn forget(entries: &mut HashMap<Key, (Instant, Record)>, gone: impl Fn(&Key) -> bool) -> usize {
+        let before = entries.len();
+        entries.retain(|key, _| !gone(key));
+        before - entries.len()
     }
 
     /// Forgets everything.
@@ -123,6 +138,89 @@ impl RecordCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The most (principal, org) caches a [`RecordCaches`] keeps; past it, it starts again empty.
+const MAX_CACHES: usize = 10_000;
+
+/// Who a cache is for: (principal, the org's 15-character id, or `None` when the connection's
+/// org is not known).
+type Owner = (String, Option<String>);
+
+/// The record caches of a server, one per (principal, org), each found again by its connection
+/// and invalidated by webhook events of its org.
+#[derive(Debug)]
+pub struct RecordCaches {
+    ttl: Duration,
+    caches: Mutex<HashMap<Owner, Arc<RecordCache>>>,
+}
+
+impl Default for RecordCaches {
+    fn default() -> Self {
+        RecordCaches::new(DEFAULT_RECORD_TTL)
+    }
+}
+
+impl RecordCaches {
+    /// Caches whose entries live `ttl` (a zero `ttl` caches nothing).
+    pub fn new(ttl: Duration) -> Self {
+        RecordCaches {
+            ttl,
+            caches: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, Arc<RecordCache>>> {
+        self.caches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cache of `principal` on the org `org_id` (15 or 18 characters; `None` when unknown,
+    /// which every event then invalidates), created on first use.
+    pub fn cache(&self, principal: &str, org_id: Option<&str>) -> Arc<RecordCache> {
+        let owner = (principal.to_owned(), org_id.map(org15));
+        let mut caches = self.lock();
+        if caches.len() >= MAX_CACHES && !caches.contains_key(&owner) {
+            caches.clear();
+        }
+        caches
+            .entry(owner)
+            .or_insert_with(|| Arc::new(RecordCache::new(self.ttl, RecordCache::DEFAULT_OBJECTS)))
+            .clone()
+    }
+
+    /// Forgets the record `id` of `object` (every record of `object` when the event carried no
+    /// id) in every cache of the org `org_id`, and in those whose org is unknown; how many
+    /// entries went.
+    pub fn invalidate(&self, org_id: &str, object: &str, id: Option<&str>) -> usize {
+        let org = org15(org_id);
+        let caches: Vec<Arc<RecordCache>> = self
+            .lock()
+            .iter()
+            .filter(|((_, of), _)| of.as_ref().is_none_or(|of| *of == org))
+            .map(|(_, cache)| cache.clone())
+            .collect();
+        caches
+            .iter()
+            .map(|cache| match id {
+                Some(id) => cache.invalidate(object, id),
+                None if cache.caches(object) => cache.invalidate_object(object),
+                None => 0,
+            })
+            .sum()
+    }
+
+    /// Forgets every cached record (events went by unread).
+    pub fn clear(&self) {
+        for cache in self.lock().values() {
+            cache.clear();
+        }
+    }
+}
+
+/// An org id's case-sensitive 15-character form (what Salesforce's two spellings share).
+fn org15(org_id: &str) -> String {
+    let org_id = org_id.trim();
+    org_id.get(..15).unwrap_or(org_id).to_owned()
 }
 
 /// The 18-character form, so that 15- and 18-character spellings of one id meet.
@@ -164,6 +262,34 @@ mod tests {
         );
         cache.invalidate_object("user");
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn events_invalidate_the_caches_of_their_org_and_of_unknown_orgs_only() {
+        let caches = RecordCaches::default();
+        let account = RecordId::mint("001", 3);
+        let (org_x, org_y) = ("00D000000000001EAA", "00D000000000002EAA");
+        let ann_x = caches.cache("ann", Some(org_x));
+        assert!(Arc::ptr_eq(
+            &ann_x,
+            &caches.cache("ann", Some(&org_x[..15]))
+        ));
+        let bob_x = caches.cache("bob", Some(org_x));
+        let ann_y = caches.cache("ann", Some(org_y));
+        let local = caches.cache("local", None);
+        for cache in [&ann_x, &bob_x, &ann_y, &local] {
+            cache.put("Account", account.as_str(), "*", &record("Acme"));
+            cache.put("Account", account.as_str(), "Id,Name", &record("Acme"));
+        }
+        assert_eq!(
+            caches.invalidate(&org_x[..15], "Account", Some(&account.as_str()[..15])),
+            6
+        );
+        assert!(ann_x.is_empty() && bob_x.is_empty() && local.is_empty());
+        assert_eq!(ann_y.len(), 2, "another org's cache is kept");
+        assert_eq!(caches.invalidate(org_y, "Lead", None), 0);
+        assert_eq!(caches.invalidate(org_y, "account", None), 2);
+        assert!(ann_y.is_empty());
     }
 
     #[test]

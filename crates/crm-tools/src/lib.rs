@@ -65,7 +65,7 @@ mod validate;
 pub mod widgets;
 
 pub use audit::AUDIT_TARGET;
-pub use cache::{DEFAULT_RECORD_TTL, RecordCache};
+pub use cache::{DEFAULT_RECORD_TTL, RecordCache, RecordCaches};
 pub use config::{
     CrmConfig, DEFAULT_ROW_CAP, LeadPicklists, LeadScoring, MAX_ROW_CAP, PipelineSettings,
     RouteStep, ScoreWeights,

@@ -6,13 +6,21 @@
 //! Recording is idempotent: each entry carries the event's dedupe key, and an entry whose key
 //! was recorded before (within the mark's TTL, or while still in memory) is skipped, so a
 //! redelivered event does not appear twice.
+//!
+//! [`EventFeed::follow`] reads what is recorded from then on (the server drops cached records
+//! that events name): a broadcast from [`MemoryFeed`], `XREAD BLOCK` on [`RedisFeed`]'s stream.
+//! The worker and the server name the stream with the same [`stream_key`] under the same
+//! `SFMCP_REDIS_PREFIX` ([`DEFAULT_KEY_PREFIX`] by default), so the two cannot drift apart.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use redis::Script;
+use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use webhooks::Event;
 
 use crate::{BoxFuture, Error};
@@ -43,17 +51,114 @@ pub trait EventFeed: Send + Sync {
         max: usize,
         object: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<FeedEntry>, Error>>;
+
+    /// A cursor after the newest entry, from which [`FeedCursor::next`] reads what is recorded
+    /// from now on (by any process sharing the feed).
+    fn follow(&self) -> BoxFuture<'_, Result<FeedCursor, Error>>;
+}
+
+/// What a [`FeedCursor`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Followed {
+    /// Entries recorded after the cursor, oldest first (none when the wait ran out).
+    Entries(Vec<FeedEntry>),
+    /// This many entries went by unread (a reader of the in-memory feed fell behind): whatever
+    /// depends on them is stale.
+    Missed(u64),
+}
+
+/// A position in a feed ([`EventFeed::follow`]).
+pub struct FeedCursor(CursorKind);
+
+enum CursorKind {
+    Memory(broadcast::Receiver<FeedEntry>),
+    Redis(Box<RedisCursor>),
+}
+
+struct RedisCursor {
+    feed: RedisFeed,
+    /// The id of the last entry read; explicit rather than `$`, so that entries recorded
+    /// between two reads (or while reconnecting) are still read.
+    last: String,
+    connection: Option<MultiplexedConnection>,
+}
+
+impl std::fmt::Debug for FeedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            CursorKind::Memory(_) => f.write_str("FeedCursor::Memory"),
+            CursorKind::Redis(redis) => f
+                .debug_struct("FeedCursor::Redis")
+                .field("stream", &redis.feed.stream)
+                .field("last", &redis.last)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// The most entries one [`FeedCursor::next`] returns.
+const FOLLOW_BATCH: usize = 100;
+
+impl FeedCursor {
+    /// What was recorded after the cursor, waiting up to `wait` for it; moves the cursor on.
+    ///
+    /// # Errors
+    /// [`Error::FeedUnavailable`] when Redis does not answer (the cursor keeps its place: the
+    /// next call reconnects and reads on from there) or the in-memory feed is gone.
+    pub async fn next(&mut self, wait: Duration) -> Result<Followed, Error> {
+        match &mut self.0 {
+            CursorKind::Memory(receiver) => match tokio::time::timeout(wait, receiver.recv()).await
+            {
+                Err(_) => Ok(Followed::Entries(Vec::new())),
+                Ok(Ok(entry)) => {
+                    let mut entries = vec![entry];
+                    while entries.len() < FOLLOW_BATCH
+                        && let Ok(entry) = receiver.try_recv()
+                    {
+                        entries.push(entry);
+                    }
+                    Ok(Followed::Entries(entries))
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => Ok(Followed::Missed(n)),
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    Err(Error::FeedUnavailable("the feed was dropped".into()))
+                }
+            },
+            CursorKind::Redis(redis) => {
+                let RedisCursor {
+                    feed,
+                    last,
+                    connection,
+                } = &mut **redis;
+                let result = feed.read_after(connection, last, wait).await;
+                if result.is_err() {
+                    // The connection may be broken: the next call opens another.
+                    *connection = None;
+                }
+                let (entries, newest) = result?;
+                if let Some(newest) = newest {
+                    *last = newest;
+                }
+                Ok(Followed::Entries(entries))
+            }
+        }
+    }
 }
 
 fn of_object(entry: &FeedEntry, object: Option<&str>) -> bool {
     object.is_none_or(|o| entry.event.object_type.eq_ignore_ascii_case(o))
 }
 
+/// How many recorded entries a follower of the in-memory feed may fall behind before it is told
+/// it missed some.
+const MEMORY_FOLLOW_CAPACITY: usize = 1_024;
+
 /// The in-memory feed (bounded: the oldest entries and their marks go first).
 #[derive(Debug)]
 pub struct MemoryFeed {
     max_len: usize,
     state: Mutex<(VecDeque<FeedEntry>, HashSet<String>)>,
+    recorded: broadcast::Sender<FeedEntry>,
 }
 
 impl MemoryFeed {
@@ -62,6 +167,7 @@ impl MemoryFeed {
         Self {
             max_len: max_len.max(1),
             state: Mutex::default(),
+            recorded: broadcast::channel(MEMORY_FOLLOW_CAPACITY).0,
         }
     }
 }
@@ -80,6 +186,9 @@ impl EventFeed for MemoryFeed {
                     keys.remove(&old.key);
                 }
             }
+            // Sent under the lock, so followers hear entries in the order they were recorded;
+            // without followers there is no one to tell.
+            let _ = self.recorded.send(entry.clone());
             Ok(true)
         })
     }
@@ -100,6 +209,10 @@ impl EventFeed for MemoryFeed {
                 .cloned()
                 .collect())
         })
+    }
+
+    fn follow(&self) -> BoxFuture<'_, Result<FeedCursor, Error>> {
+        Box::pin(async move { Ok(FeedCursor(CursorKind::Memory(self.recorded.subscribe()))) })
     }
 }
 
@@ -122,10 +235,24 @@ const MARK_TTL_SECONDS: u64 = 48 * 60 * 60;
 /// The most entries one `recent` call scans.
 const MAX_SCAN: usize = 10_000;
 
+/// The prefix of the Redis keys the worker and the server share when `SFMCP_REDIS_PREFIX` is
+/// not set (both binaries' default).
+pub const DEFAULT_KEY_PREFIX: &str = "sfmcp:";
+
+/// The feed's stream under `prefix`: `{prefix}feed`. The worker writes it, the server reads it.
+pub fn stream_key(prefix: &str) -> String {
+    format!("{prefix}feed")
+}
+
+/// How long Redis may take beyond a blocking read's own wait before the read is abandoned.
+const FOLLOW_GRACE: Duration = Duration::from_secs(2);
+
 /// The Redis Stream feed: the stream `{prefix}feed` and marks `{prefix}feed:seen:{key}`.
 #[derive(Clone)]
 pub struct RedisFeed {
     pool: deadpool_redis::Pool,
+    /// For the follower's own connection: a blocking read must not hold a pooled one.
+    client: redis::Client,
     stream: String,
     mark_prefix: String,
     max_len: usize,
@@ -149,9 +276,11 @@ impl RedisFeed {
         let pool = deadpool_redis::Config::from_url(url)
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .map_err(|e| Error::FeedUnavailable(e.to_string()))?;
+        let client = redis::Client::open(url)?;
         Ok(Self {
             pool,
-            stream: format!("{prefix}feed"),
+            client,
+            stream: stream_key(prefix),
             mark_prefix: format!("{prefix}feed:seen:"),
             max_len: max_len.max(1),
         })
@@ -160,6 +289,49 @@ impl RedisFeed {
     /// The stream's key.
     pub fn stream_key(&self) -> &str {
         &self.stream
+    }
+
+    /// The entries after the id `after`, waiting up to `wait` (`XREAD BLOCK`), on `connection`
+    /// (opened when `None`); with the newest id read.
+    async fn read_after(
+        &self,
+        connection: &mut Option<MultiplexedConnection>,
+        after: &str,
+        wait: Duration,
+    ) -> Result<(Vec<FeedEntry>, Option<String>), Error> {
+        let connection = match connection {
+            Some(connection) => connection,
+            None => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(FOLLOW_GRACE))
+                    .set_response_timeout(Some(wait + FOLLOW_GRACE));
+                connection.insert(
+                    self.client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+        };
+        let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(FOLLOW_BATCH)
+            .arg("BLOCK")
+            .arg(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
+            .arg("STREAMS")
+            .arg(&self.stream)
+            .arg(after)
+            .query_async(connection)
+            .await?;
+        let ids: Vec<redis::streams::StreamId> = reply
+            .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+            .unwrap_or_default();
+        let newest = ids.last().map(|id| id.id.clone());
+        let entries = ids
+            .iter()
+            .filter_map(|id| id.get::<String>("entry"))
+            .filter_map(|json| serde_json::from_str::<FeedEntry>(&json).ok())
+            .collect();
+        Ok((entries, newest))
     }
 }
 
@@ -211,14 +383,39 @@ impl EventFeed for RedisFeed {
                 .collect())
         })
     }
+
+    fn follow(&self) -> BoxFuture<'_, Result<FeedCursor, Error>> {
+        Box::pin(async move {
+            let mut connection = self.pool.get().await?;
+            let newest: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+                .arg(&self.stream)
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(&mut connection)
+                .await?;
+            // `$` resolved once: the cursor then names the last id it read.
+            let last = newest
+                .ids
+                .first()
+                .map_or_else(|| "0-0".to_owned(), |id| id.id.clone());
+            Ok(FeedCursor(CursorKind::Redis(Box::new(RedisCursor {
+                feed: self.clone(),
+                last,
+                connection: None,
+            }))))
+        })
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use test_support::TestRedis;
 
-    fn entry(n: u32, object: &str) -> FeedEntry {
+    /// Entry `n` (notification `04l{n:015}`) about `object`.
+    pub(crate) fn entry(n: u32, object: &str) -> FeedEntry {
         FeedEntry {
             key: format!("00D000000000001:04l{n:015}"),
             event: Event {
@@ -279,5 +476,84 @@ mod tests {
     async fn redis_feed_dedupes_orders_and_filters() {
         let redis = TestRedis::shared();
         exercise(&RedisFeed::new(redis.url(), redis.prefix(), 100).unwrap()).await;
+    }
+
+    /// Reads from `cursor` until `n` entries came; their notification numbers.
+    async fn read(cursor: &mut FeedCursor, n: usize) -> Vec<String> {
+        let mut read = Vec::new();
+        while read.len() < n {
+            match cursor.next(Duration::from_secs(5)).await.unwrap() {
+                Followed::Entries(entries) => {
+                    assert!(!entries.is_empty(), "nothing new within 5 s: {read:?}");
+                    read.extend(entries.into_iter().map(|e| e.event.notification_id));
+                }
+                missed @ Followed::Missed(_) => panic!("{missed:?}"),
+            }
+        }
+        read
+    }
+
+    async fn follows_what_is_recorded_from_then_on(feed: &dyn EventFeed) {
+        assert!(feed.record(&entry(1, "Lead")).await.unwrap());
+        let mut cursor = feed.follow().await.unwrap();
+        assert_eq!(
+            cursor.next(Duration::from_millis(20)).await.unwrap(),
+            Followed::Entries(Vec::new()),
+            "what was recorded before is not followed"
+        );
+        for n in [2, 2, 3] {
+            feed.record(&entry(n, "Account")).await.unwrap();
+        }
+        assert_eq!(
+            read(&mut cursor, 2).await,
+            [2, 3].map(|n| format!("04l{n:015}")),
+            "each new entry once, in order"
+        );
+        feed.record(&entry(4, "Lead")).await.unwrap();
+        assert_eq!(read(&mut cursor, 1).await, [format!("04l{:015}", 4)]);
+    }
+
+    #[tokio::test]
+    async fn memory_feed_is_followed() {
+        follows_what_is_recorded_from_then_on(&MemoryFeed::new(100)).await;
+    }
+
+    #[tokio::test]
+    async fn redis_feed_is_followed_across_processes() {
+        let redis = TestRedis::shared();
+        // The writer and the follower share only the URL and prefix, as the worker and the
+        // server do.
+        let writer = RedisFeed::new(redis.url(), redis.prefix(), 100).unwrap();
+        let reader = RedisFeed::new(redis.url(), redis.prefix(), 1).unwrap();
+        assert_eq!(reader.stream_key(), stream_key(redis.prefix()));
+        assert!(writer.record(&entry(1, "Lead")).await.unwrap());
+        let mut cursor = reader.follow().await.unwrap();
+        assert_eq!(
+            cursor.next(Duration::from_millis(20)).await.unwrap(),
+            Followed::Entries(Vec::new())
+        );
+        for n in [2, 2, 3] {
+            writer.record(&entry(n, "Account")).await.unwrap();
+        }
+        assert_eq!(
+            read(&mut cursor, 2).await,
+            [2, 3].map(|n| format!("04l{n:015}"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_follower_that_falls_behind_the_memory_feed_is_told_how_much_it_missed() {
+        let feed = MemoryFeed::new(10);
+        let mut cursor = feed.follow().await.unwrap();
+        let extra = 5;
+        for n in 0..MEMORY_FOLLOW_CAPACITY + extra {
+            feed.record(&entry(u32::try_from(n).unwrap(), "Lead"))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            cursor.next(Duration::from_secs(5)).await.unwrap(),
+            Followed::Missed(u64::try_from(extra).unwrap())
+        );
     }
 }

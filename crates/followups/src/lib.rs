@@ -1,7 +1,8 @@
 //! What the worker does with outbound-message events, testable without HTTP: the rules file
 //! ([`RulesFile`]), follow-up Tasks rendered from templates with business-day due dates and
 //! priority by rating, lead routing, and the capped event feed ([`EventFeed`]) that the MCP
-//! server's `recentEvents` tool reads.
+//! server's `recentEvents` tool reads and whose new entries it [`follow`]s to drop stale cached
+//! records.
 //!
 //! Side effects are idempotent so that at-least-once delivery is exactly-once in effect: Tasks
 //! are upserted by a deterministic external id ([`task_key`]), routing is a plain field update,
@@ -14,6 +15,7 @@ mod actions;
 mod calendar;
 mod error;
 mod feed;
+mod follow;
 mod processor;
 mod routing;
 mod rules;
@@ -22,7 +24,11 @@ mod template;
 pub use actions::{CrmActions, SalesforceActions};
 pub use calendar::add_business_days;
 pub use error::Error;
-pub use feed::{EventFeed, FeedEntry, MemoryFeed, RedisFeed};
+pub use feed::{
+    DEFAULT_KEY_PREFIX, EventFeed, FeedCursor, FeedEntry, Followed, MemoryFeed, RedisFeed,
+    stream_key,
+};
+pub use follow::follow;
 pub use processor::{Outcome, Processor, task_key};
 pub use routing::RouteStep;
 pub use rules::{Condition, PriorityRule, Rule, RulesFile, TaskTemplate, Uniqueness};

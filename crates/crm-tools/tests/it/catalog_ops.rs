@@ -1,15 +1,11 @@
 //! `bulkImport` (with progress notifications), `bulkExport`, `runFlow`, `runReport`,
-//! `recentEvents` (from a `followups::MemoryFeed`) and `getApiUsage` against the sandbox.
-
-use std::sync::Arc;
+//! `recentEvents` (from an event source of the test's own) and `getApiUsage` against the sandbox.
 
 use chrono::{Duration, Utc};
 use crm_tools::{CrmConfig, EventEntry, EventSource};
-use followups::{EventFeed, FeedEntry, MemoryFeed};
 use futures::future::BoxFuture;
 use mcp_protocol::{Request, RequestEnv, RequestId};
 use serde_json::{Map, Value, json};
-use webhooks::{Event, FieldValue};
 
 use crate::support::Bench;
 
@@ -217,82 +213,62 @@ async fn flows_run_by_name_and_reports_return_their_rows() {
     assert!(e.contains("reportId"), "{e}");
 }
 
-/// The adapter the server writes: `followups`' feed as the tools' event source.
-struct Feed(Arc<MemoryFeed>);
+/// An event source over entries held newest last, as a feed keeps them; the server's adapter
+/// from the worker's feed is tested end to end in the workspace tests (`server_events.rs`).
+struct Events(Vec<EventEntry>);
 
-impl EventSource for Feed {
+impl EventSource for Events {
     fn recent<'a>(
         &'a self,
         max: usize,
         object: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<EventEntry>, String>> {
         Box::pin(async move {
-            let entries = self
+            Ok(self
                 .0
-                .recent(max, object)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(entries.into_iter().map(entry).collect())
+                .iter()
+                .rev()
+                .filter(|e| object.is_none_or(|o| e.object.eq_ignore_ascii_case(o)))
+                .take(max)
+                .cloned()
+                .collect())
         })
     }
 }
 
-fn entry(e: FeedEntry) -> EventEntry {
-    let fields = e
-        .event
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-        .collect::<Map<String, Value>>();
-    EventEntry {
-        key: e.key,
-        org_id: e.event.org_id,
-        action_id: e.event.action_id,
-        object: e.event.object_type,
-        record_id: e.event.record_id,
-        fields,
-        rules: e.rules,
-        task_ids: e.task_ids,
-        received_at: e.event.received_at,
-        processed_at: e.processed_at,
-    }
-}
-
-fn feed_entry(n: u32, object: &str, rule: &str, minutes_ago: i64) -> FeedEntry {
+fn event(n: u32, object: &str, rule: &str, minutes_ago: i64) -> EventEntry {
     let at = Utc::now() - Duration::minutes(minutes_ago);
-    FeedEntry {
+    let mut fields = Map::new();
+    fields.insert("Status".into(), json!(format!("s{n}")));
+    EventEntry {
         key: format!("00D000000000001:04l{n:015}"),
-        event: Event {
-            org_id: "00D000000000001AAA".into(),
-            action_id: "04k000000000001AAA".into(),
-            object_type: object.into(),
-            record_id: Some(format!("00Q{n:012}AAA")),
-            fields: vec![("Status".into(), FieldValue::Text(format!("s{n}").into()))],
-            notification_id: format!("04l{n:015}"),
-            received_at: at,
-        },
+        org_id: "00D000000000001AAA".into(),
+        action_id: "04k000000000001AAA".into(),
+        object: object.into(),
+        record_id: Some(format!("00Q{n:012}AAA")),
+        fields,
         rules: vec![rule.into()],
         task_ids: Vec::new(),
+        received_at: at,
         processed_at: at,
     }
 }
 
 #[tokio::test]
 async fn recent_events_are_listed_only_with_a_feed_and_filter_by_object_type_and_time() {
-    let feed = Arc::new(MemoryFeed::new(100));
-    for (n, object, rule, ago) in [
-        (1, "Lead", "lead-follow-up", 120),
-        (2, "Opportunity", "opportunity-stage", 60),
-        (3, "Lead", "lead-follow-up", 30),
-        (4, "Lead", "other", 5),
-    ] {
-        feed.record(&feed_entry(n, object, rule, ago))
-            .await
-            .unwrap();
-    }
+    let source = Events(
+        [
+            (1, "Lead", "lead-follow-up", 120),
+            (2, "Opportunity", "opportunity-stage", 60),
+            (3, "Lead", "lead-follow-up", 30),
+            (4, "Lead", "other", 5),
+        ]
+        .into_iter()
+        .map(|(n, object, rule, ago)| event(n, object, rule, ago))
+        .collect(),
+    );
     let without = Bench::start().await;
     assert!(!without.listed_tools().await.contains("recentEvents"));
-    let source = Feed(feed.clone());
     let bench =
         Bench::with_tools(CrmConfig::default(), |b| b, None, |t| t.with_events(source)).await;
     assert!(bench.listed_tools().await.contains("recentEvents"));
