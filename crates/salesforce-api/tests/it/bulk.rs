@@ -153,7 +153,7 @@ async fn results_larger_than_a_page_are_all_accounted_for() {
     let total = 30_000u64;
     // Every seventh row has no LastName, which Salesforce refuses.
     let row = |i: u64| {
-        let last = if i % 7 == 0 {
+        let last = if i.is_multiple_of(7) {
             String::new()
         } else {
             format!("Paged {i:06}")
@@ -165,7 +165,7 @@ async fn results_larger_than_a_page_are_all_accounted_for() {
         .bulk_ingest(&request, rows, fast_poll(), |_| {})
         .await
         .unwrap();
-    let failing = (0..total).filter(|i| i % 7 == 0).count() as u64;
+    let failing = (0..total).filter(|i| i.is_multiple_of(7)).count() as u64;
     assert_eq!(outcome.jobs.len(), 1);
     assert_eq!(
         (outcome.successful, outcome.created, outcome.failed),
@@ -204,7 +204,7 @@ async fn results_larger_than_a_page_are_all_accounted_for() {
     failed.dedup();
     let expected = |fails: bool| -> Vec<String> {
         (0..total)
-            .filter(|i| (i % 7 == 0) == fails)
+            .filter(|i| i.is_multiple_of(7) == fails)
             .map(|i| row(i)[1].clone())
             .collect()
     };
