@@ -2,8 +2,15 @@
 //! and split into several jobs above the upload limit, and query jobs whose results are streamed
 //! page by page with `Sforce-Locator`, so memory stays at one page whatever the result size.
 //!
+//! An ingest holds at most one job's upload (`IngestRequest::max_job_bytes`) and one page of
+//! results: the result CSVs (one response each, Salesforce does not page them) are read as a byte
+//! stream and cut into pages of whole rows ([`RESULT_PAGE_BYTES`]). [`Client::bulk_ingest`] counts
+//! every result row and keeps only the first few of each kind ([`KeepRows`]); the rest can be
+//! streamed from each job with [`Client::successful_results`] and its siblings.
+//!
 //! Job states follow Salesforce: `Open → UploadComplete → InProgress → JobComplete | Failed | Aborted`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +27,13 @@ use crate::names::{check_field, check_object};
 /// Salesforce's upload limit for one ingest job's data (100 MB, counted after base64 encoding by
 /// Salesforce, so we stay well below it).
 pub const MAX_UPLOAD_BYTES: usize = 100_000_000 / 4 * 3 - 1_000_000;
+
+/// Ingest result CSVs are read in pages of whole rows of about this many bytes.
+pub const RESULT_PAGE_BYTES: usize = 1 << 20;
+
+/// A result row longer than this is refused rather than buffered (Salesforce's longest field is
+/// 131,072 characters; a row echoes the submitted ones).
+const MAX_RESULT_ROW_BYTES: usize = 32 << 20;
 
 /// An ingest operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,17 +154,62 @@ pub struct FailedRow {
     pub fields: Vec<(String, String)>,
 }
 
-/// The outcome of [`Client::bulk_ingest`] over every job it needed.
+/// How many result rows of each kind [`Client::bulk_ingest`] keeps in its [`IngestOutcome`]. Every
+/// row is counted either way; the ones not kept can be streamed from each job afterwards
+/// ([`Client::successful_results`], [`Client::failed_results`], [`Client::unprocessed_records`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepRows {
+    /// Successful rows to keep.
+    pub successful: usize,
+    /// Failed rows to keep.
+    pub failed: usize,
+    /// Unprocessed rows to keep.
+    pub unprocessed: usize,
+}
+
+impl KeepRows {
+    /// Keep none: counts only.
+    pub const NONE: Self = Self::first(0);
+    /// Keep every row: for small imports only, memory grows with the row count.
+    pub const ALL: Self = Self::first(usize::MAX);
+
+    /// Keep the first `n` rows of each kind.
+    pub const fn first(n: usize) -> Self {
+        Self {
+            successful: n,
+            failed: n,
+            unprocessed: n,
+        }
+    }
+}
+
+impl Default for KeepRows {
+    /// The first 1,000 of each kind: everything for a small import, bounded for a large one.
+    fn default() -> Self {
+        Self::first(1_000)
+    }
+}
+
+/// The outcome of [`Client::bulk_ingest`] over every job it needed: counts of every row, and the
+/// first rows of each kind up to the request's [`KeepRows`].
 #[derive(Debug, Clone, Default)]
 pub struct IngestOutcome {
     /// The jobs, in order.
     pub jobs: Vec<JobInfo>,
     /// Rows that succeeded.
-    pub successful: Vec<SuccessRow>,
-    /// Rows that failed, with reasons.
-    pub failed: Vec<FailedRow>,
-    /// Rows not processed (job aborted or failed), as submitted.
-    pub unprocessed: Vec<Vec<(String, String)>>,
+    pub successful: u64,
+    /// Of those, rows that created a record.
+    pub created: u64,
+    /// Rows that failed.
+    pub failed: u64,
+    /// Rows not processed (job aborted or failed).
+    pub unprocessed: u64,
+    /// The first successful rows.
+    pub successful_rows: Vec<SuccessRow>,
+    /// The first failed rows, with reasons.
+    pub failed_rows: Vec<FailedRow>,
+    /// The first unprocessed rows, as submitted.
+    pub unprocessed_rows: Vec<Vec<(String, String)>>,
 }
 
 /// What to ingest.
@@ -164,8 +223,11 @@ pub struct IngestRequest {
     pub external_id_field: Option<String>,
     /// The CSV header (field names), in column order.
     pub columns: Vec<String>,
-    /// Split into another job past this many bytes of CSV (default [`MAX_UPLOAD_BYTES`]).
+    /// Split into another job past this many bytes of CSV (default [`MAX_UPLOAD_BYTES`]). One
+    /// job's data is held in memory while it is uploaded.
     pub max_job_bytes: usize,
+    /// How many result rows the outcome keeps (default [`KeepRows::default`]).
+    pub keep: KeepRows,
 }
 
 impl IngestRequest {
@@ -181,6 +243,7 @@ impl IngestRequest {
             external_id_field: None,
             columns,
             max_job_bytes: MAX_UPLOAD_BYTES,
+            keep: KeepRows::default(),
         }
     }
 }
@@ -197,29 +260,119 @@ fn csv_line(fields: &[String]) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::InvalidRequest(format!("row cannot be written as CSV: {e}")))
 }
 
-/// Parses a result CSV into (header, rows), bounded by what was already read.
-fn parse_csv(body: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(body);
-    let unexpected = |e: csv::Error| Error::UnexpectedResponse {
-        context: "bulk results",
+fn unexpected_csv(context: &'static str) -> impl Fn(csv::Error) -> Error {
+    move |e| Error::UnexpectedResponse {
+        context,
         detail: e.to_string(),
-    };
-    let header = reader
-        .headers()
-        .map_err(unexpected)?
-        .iter()
-        .map(str::to_owned)
+    }
+}
+
+/// Parses a CSV body into (header, rows), bounded by what was already read.
+fn parse_csv(body: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
+    let mut header = None;
+    let rows = parse_page(body, &mut header, "bulk query results")?
+        .into_iter()
+        .map(|(_, row)| row)
         .collect();
-    let rows = reader
-        .records()
-        .map(|row| {
-            row.map(|r| r.iter().map(str::to_owned).collect())
-                .map_err(unexpected)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((header, rows))
+    Ok((header.map(Arc::unwrap_or_clone).unwrap_or_default(), rows))
+}
+
+/// A CSV row with its header.
+type NamedRow = (Arc<Vec<String>>, Vec<String>);
+
+/// Parses whole CSV rows; the first row of the first page is the header, kept in `header`.
+/// Blank input before the header is no rows.
+fn parse_page(
+    page: &[u8],
+    header: &mut Option<Arc<Vec<String>>>,
+    context: &'static str,
+) -> Result<Vec<NamedRow>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(page);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let row: Vec<String> = record
+            .map_err(unexpected_csv(context))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        match header {
+            None if row.iter().all(|cell| cell.trim().is_empty()) => {}
+            None => *header = Some(Arc::new(row)),
+            Some(names) if names.len() != row.len() => {
+                return Err(Error::UnexpectedResponse {
+                    context,
+                    detail: format!("a row has {} values for {} columns", row.len(), names.len()),
+                });
+            }
+            Some(names) => rows.push((names.clone(), row)),
+        }
+    }
+    Ok(rows)
+}
+
+/// Cuts a CSV byte stream into pages that end on a row boundary (a newline outside quotes), so
+/// that each page parses on its own. Quotes only toggle: an escaped `""` toggles twice.
+#[derive(Debug, Default)]
+struct RowSplitter {
+    buffer: Vec<u8>,
+    /// Bytes of `buffer` already scanned.
+    scanned: usize,
+    /// Whether the scan ended inside a quoted value.
+    quoted: bool,
+    /// The end of the last whole row in `buffer`.
+    boundary: usize,
+}
+
+impl RowSplitter {
+    fn push(&mut self, chunk: &[u8]) {
+        self.buffer.extend_from_slice(chunk);
+        for (at, byte) in self.buffer.iter().enumerate().skip(self.scanned) {
+            match byte {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' if !self.quoted => self.boundary = at + 1,
+                _ => {}
+            }
+        }
+        self.scanned = self.buffer.len();
+    }
+
+    /// Bytes of whole rows buffered.
+    fn whole(&self) -> usize {
+        self.boundary
+    }
+
+    /// Bytes of the unfinished row at the end.
+    fn partial(&self) -> usize {
+        self.buffer.len() - self.boundary
+    }
+
+    /// Takes the whole rows buffered (at the end of the stream, everything).
+    fn take(&mut self, end: bool) -> Vec<u8> {
+        let cut = if end {
+            self.buffer.len()
+        } else {
+            self.boundary
+        };
+        let rest = self.buffer.split_off(cut);
+        let page = std::mem::replace(&mut self.buffer, rest);
+        self.scanned -= cut;
+        self.boundary = self.boundary.saturating_sub(cut);
+        page
+    }
+}
+
+/// Where a result stream is.
+enum ResultRead {
+    Start(Result<String, Error>),
+    Reading {
+        response: reqwest::Response,
+        splitter: RowSplitter,
+        header: Option<Arc<Vec<String>>>,
+    },
+    Done,
 }
 
 /// Pairs the columns after the first `skip` with their header names.
@@ -363,74 +516,117 @@ impl Client {
         }
     }
 
-    async fn ingest_results_csv(
+    /// The rows of one result CSV of an ingest job, read page by page as they are consumed.
+    fn ingest_result_rows(
         &self,
         job_id: &str,
-        which: &str,
-    ) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
-        let path = self.data_path(&format!("jobs/ingest/{}/{which}", check_job_id(job_id)?));
-        let request = Request::get(path).header(ACCEPT, HeaderValue::from_static("text/csv"));
-        let body = read_bounded(self.send(&request).await?, MAX_JSON_BODY, "bulk results").await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        parse_csv(&body)
+        which: &'static str,
+    ) -> impl Stream<Item = Result<NamedRow, Error>> + Send + 'static {
+        const CONTEXT: &str = "bulk results";
+        let client = self.clone();
+        let path =
+            check_job_id(job_id).map(|id| self.data_path(&format!("jobs/ingest/{id}/{which}")));
+        stream::try_unfold(ResultRead::Start(path), move |state| {
+            let client = client.clone();
+            async move {
+                let (mut response, mut splitter, mut header) = match state {
+                    ResultRead::Done => return Ok::<_, Error>(None),
+                    ResultRead::Start(path) => {
+                        let request = Request::get(path?)
+                            .header(ACCEPT, HeaderValue::from_static("text/csv"));
+                        (client.send(&request).await?, RowSplitter::default(), None)
+                    }
+                    ResultRead::Reading {
+                        response,
+                        splitter,
+                        header,
+                    } => (response, splitter, header),
+                };
+                let end = loop {
+                    if splitter.whole() >= RESULT_PAGE_BYTES {
+                        break false;
+                    }
+                    match response.chunk().await.map_err(Error::transport)? {
+                        Some(chunk) => splitter.push(&chunk),
+                        None => break true,
+                    }
+                    if splitter.partial() > MAX_RESULT_ROW_BYTES {
+                        return Err(Error::UnexpectedResponse {
+                            context: CONTEXT,
+                            detail: format!("a row longer than {MAX_RESULT_ROW_BYTES} bytes"),
+                        });
+                    }
+                };
+                let rows = parse_page(&splitter.take(end), &mut header, CONTEXT)?;
+                let next = if end {
+                    ResultRead::Done
+                } else {
+                    ResultRead::Reading {
+                        response,
+                        splitter,
+                        header,
+                    }
+                };
+                Ok(Some((
+                    stream::iter(rows.into_iter().map(Ok::<_, Error>)),
+                    next,
+                )))
+            }
+        })
+        .try_flatten()
     }
 
-    /// The rows a finished ingest job processed successfully.
+    /// The rows a finished ingest job processed successfully, streamed as they are consumed.
     ///
     /// # Errors
-    /// API failures and unreadable CSV.
-    pub async fn successful_results(&self, job_id: &str) -> Result<Vec<SuccessRow>, Error> {
-        let (header, rows) = self
-            .ingest_results_csv(job_id, "successfulResults/")
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| SuccessRow {
+    /// Items fail on API failures and unreadable CSV.
+    pub fn successful_results(
+        &self,
+        job_id: &str,
+    ) -> impl Stream<Item = Result<SuccessRow, Error>> + Send + 'static {
+        self.ingest_result_rows(job_id, "successfulResults/")
+            .map_ok(|(header, row)| SuccessRow {
                 id: row.first().cloned().unwrap_or_default(),
                 created: row.get(1).is_some_and(|c| c.eq_ignore_ascii_case("true")),
                 fields: named_fields(&header, &row, 2),
             })
-            .collect())
     }
 
-    /// The rows a finished ingest job could not process, with Salesforce's reasons.
+    /// The rows a finished ingest job could not process, with Salesforce's reasons, streamed as
+    /// they are consumed.
     ///
     /// # Errors
-    /// API failures and unreadable CSV.
-    pub async fn failed_results(&self, job_id: &str) -> Result<Vec<FailedRow>, Error> {
-        let (header, rows) = self.ingest_results_csv(job_id, "failedResults/").await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| FailedRow {
+    /// Items fail on API failures and unreadable CSV.
+    pub fn failed_results(
+        &self,
+        job_id: &str,
+    ) -> impl Stream<Item = Result<FailedRow, Error>> + Send + 'static {
+        self.ingest_result_rows(job_id, "failedResults/")
+            .map_ok(|(header, row)| FailedRow {
                 id: row.first().filter(|id| !id.is_empty()).cloned(),
                 error: row.get(1).cloned().unwrap_or_default(),
                 fields: named_fields(&header, &row, 2),
             })
-            .collect())
     }
 
-    /// The rows an aborted or failed ingest job never processed, as submitted.
+    /// The rows an aborted or failed ingest job never processed, as submitted, streamed as they
+    /// are consumed.
     ///
     /// # Errors
-    /// API failures and unreadable CSV.
-    pub async fn unprocessed_records(
+    /// Items fail on API failures and unreadable CSV.
+    pub fn unprocessed_records(
         &self,
         job_id: &str,
-    ) -> Result<Vec<Vec<(String, String)>>, Error> {
-        let (header, rows) = self
-            .ingest_results_csv(job_id, "unprocessedrecords/")
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| named_fields(&header, row, 0))
-            .collect())
+    ) -> impl Stream<Item = Result<Vec<(String, String)>, Error>> + Send + 'static {
+        self.ingest_result_rows(job_id, "unprocessedrecords/")
+            .map_ok(|(header, row)| named_fields(&header, &row, 0))
     }
 
     /// The whole ingest: rows from `rows` are written as CSV, a job is created, filled, closed and
     /// awaited each time the data reaches `request.max_job_bytes`, and every job's results are
-    /// gathered. `progress` sees the running totals after each poll.
+    /// streamed, counted, and kept up to `request.keep`. `progress` sees the running totals after
+    /// each poll. Memory holds one job's upload and one page of results, whatever the row count;
+    /// a small import keeps everything with [`KeepRows::ALL`] and `futures::stream::iter(rows)`.
     ///
     /// # Errors
     /// A row whose length differs from the header (before it is sent), API failures. Jobs
@@ -495,7 +691,8 @@ impl Client {
                         &mut progress,
                     )
                     .await?;
-                self.collect_results(&job, &mut outcome).await?;
+                self.collect_results(&job, request.keep, &mut outcome)
+                    .await?;
                 outcome.jobs.push(job);
             }
             match line {
@@ -547,20 +744,38 @@ impl Client {
     async fn collect_results(
         &self,
         job: &JobInfo,
+        keep: KeepRows,
         outcome: &mut IngestOutcome,
     ) -> Result<(), Error> {
-        match job.state {
-            JobState::JobComplete => {
-                outcome
-                    .successful
-                    .extend(self.successful_results(&job.id).await?);
-                outcome.failed.extend(self.failed_results(&job.id).await?);
-            }
-            _ => outcome
-                .unprocessed
-                .extend(self.unprocessed_records(&job.id).await?),
+        if job.state == JobState::JobComplete {
+            let mut created = 0;
+            tally(
+                self.successful_results(&job.id),
+                &mut outcome.successful,
+                &mut outcome.successful_rows,
+                keep.successful,
+                |row| created += u64::from(row.created),
+            )
+            .await?;
+            outcome.created += created;
+            tally(
+                self.failed_results(&job.id),
+                &mut outcome.failed,
+                &mut outcome.failed_rows,
+                keep.failed,
+                |_| {},
+            )
+            .await
+        } else {
+            tally(
+                self.unprocessed_records(&job.id),
+                &mut outcome.unprocessed,
+                &mut outcome.unprocessed_rows,
+                keep.unprocessed,
+                |_| {},
+            )
+            .await
         }
-        Ok(())
     }
 
     /// Creates a query job (`queryAll` when `include_deleted`). Bulk queries take no OFFSET,
@@ -605,11 +820,7 @@ impl Client {
             .filter(|v| !v.is_empty() && *v != "null")
             .map(str::to_owned);
         let body = read_bounded(response, MAX_JSON_BODY, "bulk query results").await?;
-        let (header, rows) = if body.iter().all(u8::is_ascii_whitespace) {
-            (Vec::new(), Vec::new())
-        } else {
-            parse_csv(&body)?
-        };
+        let (header, rows) = parse_csv(&body)?;
         Ok((header, rows, next))
     }
 
@@ -619,8 +830,7 @@ impl Client {
         &self,
         job_id: &str,
         max_records: u32,
-    ) -> impl Stream<Item = Result<(std::sync::Arc<Vec<String>>, Vec<String>), Error>> + Send + 'static
-    {
+    ) -> impl Stream<Item = Result<NamedRow, Error>> + Send + 'static {
         enum Next {
             Page(Option<String>),
             Done,
@@ -637,7 +847,7 @@ impl Client {
                 let (header, rows, following) = client
                     .query_results_page(&job_id, locator.as_deref(), max_records)
                     .await?;
-                let header = std::sync::Arc::new(header);
+                let header = Arc::new(header);
                 let items = rows.into_iter().map(move |row| Ok((header.clone(), row)));
                 Ok(Some((
                     stream::iter(items),
@@ -648,6 +858,25 @@ impl Client {
         .try_flatten()
         .boxed()
     }
+}
+
+/// Counts every row of `rows`, shows each to `each`, and keeps the first `keep` in `kept`.
+async fn tally<T>(
+    rows: impl Stream<Item = Result<T, Error>>,
+    count: &mut u64,
+    kept: &mut Vec<T>,
+    keep: usize,
+    mut each: impl FnMut(&T),
+) -> Result<(), Error> {
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.try_next().await? {
+        *count += 1;
+        each(&row);
+        if kept.len() < keep {
+            kept.push(row);
+        }
+    }
+    Ok(())
 }
 
 /// Which kind of job to poll.
@@ -694,6 +923,81 @@ mod tests {
                 ("Company".into(), "Acme, Inc.".into())
             ]
         );
+    }
+
+    #[test]
+    fn blank_bodies_have_no_rows_and_ragged_rows_are_refused() {
+        assert_eq!(parse_csv(b"").unwrap(), (Vec::new(), Vec::new()));
+        assert_eq!(parse_csv(b"\n \n").unwrap(), (Vec::new(), Vec::new()));
+        assert!(parse_csv(b"sf__Id,sf__Error,Name\n,x\n").is_err());
+    }
+
+    /// Splits `body` into chunks of the given sizes (cycled), pushes them through a splitter
+    /// taking a page whenever `page` bytes of whole rows are buffered, and parses each page.
+    fn paged(body: &[u8], chunks: &[usize], page: usize) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut splitter = RowSplitter::default();
+        let mut header = None;
+        let mut rows = Vec::new();
+        let mut rest = body;
+        let mut sizes = chunks.iter().cycle();
+        while !rest.is_empty() {
+            let n = (*sizes.next().unwrap()).clamp(1, rest.len());
+            splitter.push(&rest[..n]);
+            rest = &rest[n..];
+            if splitter.whole() >= page {
+                let taken = splitter.take(false);
+                rows.extend(parse_page(&taken, &mut header, "test").unwrap());
+            }
+        }
+        rows.extend(parse_page(&splitter.take(true), &mut header, "test").unwrap());
+        let header = header.map(Arc::unwrap_or_clone).unwrap_or_default();
+        (header, rows.into_iter().map(|(_, row)| row).collect())
+    }
+
+    #[test]
+    fn pages_end_on_row_boundaries_whatever_the_chunks() {
+        let body = "sf__Id,sf__Error,Name,Notes\n\
+            ,REQUIRED_FIELD_MISSING:x:--,\"Acme, Inc.\",\"two\nlines\"\n\
+            001000000000001AAA,\"quoted \"\"word\"\"\",Plain,\n\
+            ,e,\"\"\"\",\"\n\n\"\n\
+            ,last,no newline,at end";
+        let whole = parse_csv(body.as_bytes()).unwrap();
+        assert_eq!(whole.1.len(), 4);
+        assert_eq!(whole.1[0][3], "two\nlines");
+        assert_eq!(whole.1[2][2], "\"");
+        for chunks in [&[1][..], &[2, 3], &[7], &[64], &[5, 1, 13]] {
+            for page in [1, 10, 40, 1_000] {
+                assert_eq!(
+                    paged(body.as_bytes(), chunks, page),
+                    whole,
+                    "chunks {chunks:?}, page {page}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_rows_survive_any_chunking(
+            cells in proptest::collection::vec(
+                proptest::collection::vec("[a-c,\"\n ]{0,6}", 3),
+                1..30,
+            ),
+            chunks in proptest::collection::vec(1usize..20, 1..5),
+            page in 1usize..50,
+        ) {
+            let mut writer = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            writer.write_record(["A", "B", "C"]).unwrap();
+            for row in &cells {
+                writer.write_record(row).unwrap();
+            }
+            let body = writer.into_inner().unwrap();
+            let (header, rows) = paged(&body, &chunks, page);
+            proptest::prop_assert_eq!(header, vec!["A", "B", "C"]);
+            proptest::prop_assert_eq!(rows, cells);
+        }
     }
 
     #[test]

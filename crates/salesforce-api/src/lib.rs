@@ -51,7 +51,7 @@ mod usage;
 pub use access::{Access, AccessProvider, StaticAccess};
 pub use bulk::{
     BulkProgress, FailedRow, IngestOperation, IngestOutcome, IngestRequest, JobInfo, JobKind,
-    JobState, MAX_UPLOAD_BYTES, PollPolicy, SuccessRow,
+    JobState, KeepRows, MAX_UPLOAD_BYTES, PollPolicy, RESULT_PAGE_BYTES, SuccessRow,
 };
 pub use client::{ApiVersion, Client, ClientBuilder, DEFAULT_API_VERSION, http_client};
 pub use describe::{

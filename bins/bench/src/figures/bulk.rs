@@ -1,5 +1,5 @@
 //! Figure 6: Bulk API 2.0 through `salesforce-api` against the sandbox: an ingest of N new Leads
-//! (`bulk_ingest`, results gathered as the API returns them) and then an export of N Leads
+//! (`bulk_ingest`, results streamed and counted, none kept) and then an export of N Leads
 //! (query job, results streamed page by page), each by a client in its own process
 //! (`sfmcp-bench bulk-client`) so that its peak RSS (`VmHWM`) is the client's alone.
 //!
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use futures::StreamExt as _;
 use salesforce_api::{
-    Access, Client, IngestOperation, IngestRequest, JobKind, PollPolicy, StaticAccess,
+    Access, Client, IngestOperation, IngestRequest, JobKind, KeepRows, PollPolicy, StaticAccess,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -61,22 +61,23 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let rows = match args.mode.as_str() {
         "ingest" => {
-            let request = IngestRequest::new(
+            let mut request = IngestRequest::new(
                 "Lead",
                 IngestOperation::Insert,
                 vec!["LastName".into(), "Company".into()],
             );
+            request.keep = KeepRows::NONE;
             let rows = futures::stream::iter(0..args.rows)
                 .map(|i| vec![format!("Bench{i}"), format!("Bench {i}")]);
             let outcome = client.bulk_ingest(&request, rows, poll, |_| {}).await?;
-            if !outcome.failed.is_empty() || !outcome.unprocessed.is_empty() {
+            if outcome.failed > 0 || outcome.unprocessed > 0 {
                 bail!(
                     "{} rows failed and {} were not processed",
-                    outcome.failed.len(),
-                    outcome.unprocessed.len()
+                    outcome.failed,
+                    outcome.unprocessed
                 );
             }
-            outcome.successful.len() as u64
+            outcome.successful
         }
         "export" => {
             let soql = format!("SELECT Id, LastName, Company FROM Lead LIMIT {}", args.rows);

@@ -1,7 +1,9 @@
 //! `bulkImport`: Bulk API 2.0 ingest (insert, update, upsert, delete) from CSV text or a list of
 //! records. Columns are checked against describe before any job is created; while the job runs,
 //! MCP progress notifications report processed and failed rows; the result counts the rows and
-//! lists failed ones with Salesforce's reasons (at most the row cap of them).
+//! lists failed ones with Salesforce's reasons (at most the row cap of them). Memory is bounded by
+//! the input limits (one MCP message, `MAX_ROWS`): the job's results are streamed and only the
+//! row cap of them kept.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::channel::mpsc;
 use mcp_protocol::{Tool, ToolContext, ToolOutput};
-use salesforce_api::{BulkProgress, IngestOperation, IngestRequest, ObjectDescribe, PollPolicy};
+use salesforce_api::{
+    BulkProgress, IngestOperation, IngestRequest, KeepRows, ObjectDescribe, PollPolicy,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -379,8 +383,14 @@ pub(crate) async fn run(
         &columns,
         args.external_id_field.as_deref(),
     )?;
+    let cap = shared.config.row_cap();
     let mut request = IngestRequest::new(object.clone(), args.operation.api(), columns);
     request.external_id_field = external;
+    request.keep = KeepRows {
+        successful: cap,
+        failed: cap,
+        unprocessed: 0,
+    };
     let submitted = rows.len() as u64;
     let outcome = with_progress(&cx, Some(submitted), "rows processed", |mut report| {
         connection.client.bulk_ingest(
@@ -406,14 +416,12 @@ pub(crate) async fn run(
         TOOL,
         &object,
         &job_ids.join(","),
-        outcome.successful.len() as u64,
+        outcome.successful,
         Outcome::Succeeded,
     );
-    let cap = shared.config.row_cap();
     let failed_rows: Vec<Value> = outcome
-        .failed
+        .failed_rows
         .iter()
-        .take(cap)
         .map(|row| {
             json!({
                 "id": row.id,
@@ -422,16 +430,16 @@ pub(crate) async fn run(
             })
         })
         .collect();
-    let created = outcome.successful.iter().filter(|r| r.created).count();
+    let created = outcome.created;
     let summary = format!(
         "Bulk {} of {submitted} {object} row(s): {} succeeded ({created} created), {} failed, {} not processed (job {}).{}",
         args.operation.name(),
-        outcome.successful.len(),
-        outcome.failed.len(),
-        outcome.unprocessed.len(),
+        outcome.successful,
+        outcome.failed,
+        outcome.unprocessed,
         job_ids.join(", "),
         outcome
-            .failed
+            .failed_rows
             .first()
             .map_or_else(String::new, |f| format!(" First failure: {}", f.error))
     );
@@ -442,12 +450,12 @@ pub(crate) async fn run(
             "operation": args.operation.name(),
             "jobIds": job_ids,
             "submitted": submitted,
-            "successful": outcome.successful.len(),
+            "successful": outcome.successful,
             "created": created,
-            "failed": outcome.failed.len(),
-            "unprocessed": outcome.unprocessed.len(),
+            "failed": outcome.failed,
+            "unprocessed": outcome.unprocessed,
             "failedRows": failed_rows,
-            "successfulIds": outcome.successful.iter().take(cap).map(|r| r.id.clone()).collect::<Vec<_>>(),
+            "successfulIds": outcome.successful_rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
         }),
     ))
 }
