@@ -10,19 +10,28 @@ use auth::login::salesforce_principal;
 use auth::loopback::LoopbackLogin;
 use auth::salesforce::{LoginHost, SalesforceOAuthClient, SalesforceOAuthConfig};
 use auth::secret::ClientSecret;
-use auth::store::{Store, TokenStore as _};
+use auth::store::{ConnectionKey, Store, TokenStore as _};
 use salesforce_sandbox::oauth::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use salesforce_sandbox::{DatasetSize, Sandbox};
+use salesforce_sandbox::{DatasetSize, RunningSandbox, Sandbox, SandboxBuilder};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use url::Url;
 
-#[tokio::test]
-async fn loopback_login_stores_a_working_connection() {
+/// A loopback login started against a served sandbox (built from `sandbox` with the login's
+/// callback registered), past the announcement of its authorization URL.
+struct Started {
+    redirect: Url,
+    /// The announced authorization URL.
+    url: Url,
+    store: Store,
+    running: JoinHandle<auth::Result<ConnectionKey>>,
+    _sandbox: RunningSandbox,
+}
+
+async fn start(sandbox: SandboxBuilder, client_secret: Option<&str>) -> Started {
     let login = LoopbackLogin::bind(0).await.unwrap();
     let redirect = login.redirect_uri().clone();
-    assert_eq!(redirect.host_str(), Some("127.0.0.1"));
-    let sandbox = Sandbox::builder()
-        .dataset(DatasetSize::Tiny, 1)
-        .auto_approve(true)
+    let sandbox = sandbox
         .callback_urls(vec![redirect.to_string()])
         .build()
         .unwrap()
@@ -30,12 +39,11 @@ async fn loopback_login_stores_a_working_connection() {
         .unwrap();
     let mut config = SalesforceOAuthConfig::new(DEMO_CLIENT_ID, redirect.clone());
     config.login_host = LoginHost::parse(&sandbox.base_url()).unwrap();
-    config.client_secret = Some(ClientSecret::new(DEMO_CLIENT_SECRET));
+    config.client_secret = client_secret.map(ClientSecret::new);
     let salesforce = SalesforceOAuthClient::new(login.client_config(config)).unwrap();
     let store = Store::memory(Arc::new(Keyring::new(
         EncryptionKey::generate("k1").unwrap(),
     )));
-
     let (announced_tx, announced_rx) = tokio::sync::oneshot::channel();
     let running = {
         let (store, salesforce) = (store.clone(), salesforce.clone());
@@ -54,6 +62,31 @@ async fn loopback_login_stores_a_working_connection() {
         })
     };
     let url = announced_rx.await.unwrap();
+    Started {
+        redirect,
+        url,
+        store,
+        running,
+        _sandbox: sandbox,
+    }
+}
+
+#[tokio::test]
+async fn loopback_login_stores_a_working_connection() {
+    let Started {
+        redirect,
+        url,
+        store,
+        running,
+        _sandbox,
+    } = start(
+        Sandbox::builder()
+            .dataset(DatasetSize::Tiny, 1)
+            .auto_approve(true),
+        Some(DEMO_CLIENT_SECRET),
+    )
+    .await;
+    assert_eq!(redirect.host_str(), Some("127.0.0.1"));
     let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(pairs["code_challenge_method"], "S256");
     assert_eq!(pairs["redirect_uri"], redirect.as_str());
@@ -99,38 +132,12 @@ async fn loopback_login_stores_a_working_connection() {
 
 #[tokio::test]
 async fn loopback_login_reports_a_refusal() {
-    let login = LoopbackLogin::bind(0).await.unwrap();
-    let redirect = login.redirect_uri().clone();
-    let sandbox = Sandbox::builder()
-        .callback_urls(vec![redirect.to_string()])
-        .build()
-        .unwrap()
-        .serve(TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .unwrap();
-    let mut config = SalesforceOAuthConfig::new(DEMO_CLIENT_ID, redirect.clone());
-    config.login_host = LoginHost::parse(&sandbox.base_url()).unwrap();
-    let salesforce = SalesforceOAuthClient::new(login.client_config(config)).unwrap();
-    let store = Store::memory(Arc::new(Keyring::new(
-        EncryptionKey::generate("k1").unwrap(),
-    )));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let running = {
-        let (store, salesforce) = (store.clone(), salesforce.clone());
-        tokio::spawn(async move {
-            login
-                .run(
-                    &store,
-                    &salesforce,
-                    |url| {
-                        let _ = tx.send(url.clone());
-                    },
-                    Duration::from_secs(60),
-                    salesforce_principal,
-                )
-                .await
-        })
-    };
-    let url = rx.await.unwrap();
+    let Started {
+        url,
+        running,
+        _sandbox,
+        ..
+    } = start(Sandbox::builder(), None).await;
     // The user clicks Deny on the sandbox's login page.
     let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     form.push(("action".into(), "deny".into()));

@@ -1,6 +1,8 @@
 //! `cargo xtask fuzz`: runs every cargo-fuzz target of the workspace (each crate's `fuzz/`
 //! directory, its own workspace on nightly) for a bounded time, starting from the committed seed
-//! corpus. A crash stops the run and leaves the input under `crates/<crate>/fuzz/artifacts/`.
+//! corpus (`fuzz/corpus/<target>`) and writing new inputs to the ignored `fuzz/grown/<target>`.
+//! A crash leaves the input under `crates/<crate>/fuzz/artifacts/`; the other targets still run,
+//! and the command fails at the end.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,28 +53,38 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
              and `cargo install cargo-fuzz --locked`"
         );
     }
+    let mut crashed = Vec::new();
     for target in selected {
         println!("\n==> fuzz {} ({}s)", target.name, seconds);
+        // New inputs go to an ignored directory, so a run never grows the committed seeds; the
+        // seeds are read from the second directory.
+        let fuzz_dir = target.crate_dir.join("fuzz");
+        let grown = fuzz_dir.join("grown").join(&target.name);
+        let seeds = fuzz_dir.join("corpus").join(&target.name);
+        std::fs::create_dir_all(&grown).with_context(|| format!("creating {}", grown.display()))?;
         let status = Command::new("cargo")
             .current_dir(&target.crate_dir)
-            .args([
-                "+nightly",
-                "fuzz",
-                "run",
-                &target.name,
-                "--",
-                &format!("-max_total_time={seconds}"),
-            ])
+            .args(["+nightly", "fuzz", "run", &target.name])
+            .arg(&grown)
+            .arg(&seeds)
+            .args(["--", &format!("-max_total_time={seconds}")])
             .status()
             .context("could not start cargo fuzz")?;
         if !status.success() {
-            bail!(
-                "fuzz target `{}` failed: the crashing input is under {}/fuzz/artifacts/{}; add it as a regression test",
+            // Go on with the other targets: one run should find every target's crashes.
+            crashed.push(format!(
+                "`{}` (input under {}/artifacts/{})",
                 target.name,
-                target.crate_dir.display(),
+                fuzz_dir.display(),
                 target.name
-            );
+            ));
         }
+    }
+    if !crashed.is_empty() {
+        bail!(
+            "fuzz targets failed: {}; add each input as a regression test",
+            crashed.join(", ")
+        );
     }
     Ok(())
 }

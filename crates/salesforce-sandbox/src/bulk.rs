@@ -112,8 +112,81 @@ impl CsvOptions {
 #[derive(Debug, Default)]
 pub struct BulkJobs {
     next: AtomicU64,
-    ingest: Mutex<HashMap<RecordId, Arc<Mutex<ingest::IngestJob>>>>,
-    query: Mutex<HashMap<RecordId, Arc<Mutex<query::QueryJob>>>>,
+    ingest: JobTable<ingest::IngestJob>,
+    query: JobTable<query::QueryJob>,
+}
+
+/// The jobs of one kind, by id.
+type JobTable<J> = Mutex<HashMap<RecordId, Arc<Mutex<J>>>>;
+
+/// A route's answer, or `None` where the job kind serves no such route.
+type Routed = Option<Result<Reply, ApiFailure>>;
+
+/// A kind of bulk job (ingest or query): where its jobs are kept, its info, and the routes of its
+/// own beside the list, info and delete routes every kind shares.
+trait Job: Sized {
+    /// The table of this kind's jobs.
+    fn table(jobs: &BulkJobs) -> &JobTable<Self>;
+    /// The info fields every kind shares.
+    fn common(&self) -> &CommonInfo;
+    /// The counters `GET /jobs/…/{id}` adds to the common info.
+    fn progress(&self) -> Progress;
+    /// The kind's own routes under `/jobs/<kind>/`; `None` for a path and method it has none for.
+    fn own_route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Routed;
+}
+
+/// Routes `/jobs/<kind>/{rest…}`: the shared routes, then the kind's own.
+fn route<J: Job>(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Result<Reply, ApiFailure> {
+    match (call.method.clone(), rest) {
+        (Method::GET, [] | [""]) => {
+            let all: Vec<Arc<Mutex<J>>> = lock(J::table(&state.bulk)).values().cloned().collect();
+            let mut infos: Vec<serde_json::Value> = all
+                .iter()
+                .map(|job| serde_json::to_value(lock(job).common()).unwrap_or_default())
+                .collect();
+            infos.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            Ok(Reply::json(StatusCode::OK, &list_body(infos)))
+        }
+        (Method::GET, [id]) => {
+            let job = find::<J>(state, id)?;
+            let job = lock(&job);
+            let info = FullInfo {
+                common: job.common(),
+                progress: job.progress(),
+            };
+            Ok(Reply::json(StatusCode::OK, &info))
+        }
+        (Method::DELETE, [id]) => {
+            let job = find::<J>(state, id)?;
+            let current = lock(&job).common().state;
+            if !current.is_final() {
+                return Err(invalid_state(format!(
+                    "Deleting a job in state {} is not allowed",
+                    current.as_str()
+                )));
+            }
+            if let Ok(key) = job_id(id) {
+                lock(J::table(&state.bulk)).remove(&key);
+            }
+            Ok(Reply::empty(StatusCode::NO_CONTENT))
+        }
+        _ => J::own_route(state, call, rest).unwrap_or_else(|| {
+            Err(if rest.len() <= 2 {
+                method_not_allowed(call.method)
+            } else {
+                ApiFailure::not_found()
+            })
+        }),
+    }
+}
+
+/// The job of kind `J` with id `id`.
+fn find<J: Job>(state: &State, id: &str) -> Result<Arc<Mutex<J>>, ApiFailure> {
+    let id = job_id(id)?;
+    lock(J::table(&state.bulk))
+        .get(&id)
+        .cloned()
+        .ok_or_else(ApiFailure::not_found)
 }
 
 impl BulkJobs {
@@ -153,8 +226,8 @@ pub fn handles(call: &Call<'_>) -> bool {
 pub fn handle(state: &Arc<State>, call: &Call<'_>) -> Reply {
     let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     let result = match segments.as_slice() {
-        ["jobs", "ingest", rest @ ..] => ingest::route(state, call, rest),
-        ["jobs", "query", rest @ ..] => query::route(state, call, rest),
+        ["jobs", "ingest", rest @ ..] => route::<ingest::IngestJob>(state, call, rest),
+        ["jobs", "query", rest @ ..] => route::<query::QueryJob>(state, call, rest),
         _ => Err(ApiFailure::not_found()),
     };
     result.unwrap_or_else(Reply::from)
@@ -238,6 +311,29 @@ struct Progress {
     apex_processing_time: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_message: Option<String>,
+}
+
+impl Progress {
+    /// The counters of a job that took `processing_ms` in all (the sandbox runs no Apex and
+    /// never retries).
+    fn new(
+        job_type: &'static str,
+        processed: u64,
+        failed: Option<u64>,
+        processing_ms: u64,
+        error_message: Option<String>,
+    ) -> Self {
+        Self {
+            job_type,
+            number_records_processed: processed,
+            number_records_failed: failed,
+            retries: 0,
+            total_processing_time: processing_ms,
+            api_active_processing_time: processing_ms,
+            apex_processing_time: 0,
+            error_message,
+        }
+    }
 }
 
 impl CommonInfo {

@@ -217,42 +217,88 @@ fn bearer_token<'a>(value: &'a HeaderValue, extra: &[u8]) -> Option<&'a str> {
     well_formed.then_some(token)
 }
 
-/// The tower layer.
-#[derive(Debug, Clone)]
-pub struct BearerAuthLayer {
-    validator: BearerValidator,
+/// What a bearer layer asks of its validator; [`BearerValidator`] (broker mode) and
+/// [`DirectValidator`](crate::modes::direct::DirectValidator) (mode `direct`) differ only here.
+pub trait TokenValidator: Clone + Send + Sync + 'static {
+    /// What a valid token yields, attached to the request's extensions.
+    type Principal: Clone + Send + Sync + 'static;
+
+    /// The request's bearer token.
+    fn token<B>(&self, request: &Request<B>) -> Result<String, BearerRejection>;
+
+    /// Validates `token`.
+    fn principal(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Self::Principal, BearerRejection>> + Send;
+
+    /// The status and `WWW-Authenticate` value answering `rejection` (empty for none).
+    fn answer(&self, rejection: BearerRejection) -> (StatusCode, String);
 }
 
-impl BearerAuthLayer {
+impl TokenValidator for BearerValidator {
+    type Principal = AuthenticatedPrincipal;
+
+    fn token<B>(&self, request: &Request<B>) -> Result<String, BearerRejection> {
+        self.extract_token(request)
+    }
+
+    fn principal(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<AuthenticatedPrincipal, BearerRejection>> + Send {
+        self.validate_token(token)
+    }
+
+    fn answer(&self, rejection: BearerRejection) -> (StatusCode, String) {
+        self.challenge(rejection)
+    }
+}
+
+/// The tower layer of broker mode.
+pub type BearerAuthLayer = BearerLayer<BearerValidator>;
+
+/// The service made by [`BearerAuthLayer`].
+pub type BearerAuth<S> = Bearer<S, BearerValidator>;
+
+/// A tower layer validating `Authorization: Bearer` with a [`TokenValidator`].
+#[derive(Debug, Clone)]
+pub struct BearerLayer<V> {
+    validator: V,
+}
+
+impl<V> BearerLayer<V> {
     /// A layer validating with `validator`.
-    pub fn new(validator: BearerValidator) -> Self {
+    pub fn new(validator: V) -> Self {
         Self { validator }
     }
 }
 
-impl<S> Layer<S> for BearerAuthLayer {
-    type Service = BearerAuth<S>;
+impl<S, V: Clone> Layer<S> for BearerLayer<V> {
+    type Service = Bearer<S, V>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        BearerAuth {
+        Bearer {
             inner,
             validator: self.validator.clone(),
         }
     }
 }
 
-/// The service made by [`BearerAuthLayer`]. Refusals carry an empty body (`ResBody::default()`);
-/// the `WWW-Authenticate` header says everything a client needs.
+/// The service made by [`BearerLayer`]: a valid token's principal goes into the request's
+/// extensions; refusals carry an empty body (`ResBody::default()`), the `WWW-Authenticate`
+/// header says everything a client needs.
 #[derive(Debug, Clone)]
-pub struct BearerAuth<S> {
+pub struct Bearer<S, V> {
     inner: S,
-    validator: BearerValidator,
+    validator: V,
 }
 
-impl<S, B, ResBody> Service<Request<B>> for BearerAuth<S>
+impl<S, V, B, ResBody> Service<Request<B>> for Bearer<S, V>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
+    V: TokenValidator,
     B: Send + 'static,
     ResBody: Default + Send + 'static,
 {
@@ -270,8 +316,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let validator = self.validator.clone();
         Box::pin(async move {
-            let validated = match validator.extract_token(&request) {
-                Ok(token) => validator.validate_token(&token).await,
+            let validated = match validator.token(&request) {
+                Ok(token) => validator.principal(&token).await,
                 Err(rejection) => Err(rejection),
             };
             match validated {
@@ -280,7 +326,7 @@ where
                     inner.call(request).await
                 }
                 Err(rejection) => {
-                    let (status, challenge) = validator.challenge(rejection);
+                    let (status, challenge) = validator.answer(rejection);
                     Ok(refusal(status, &challenge))
                 }
             }

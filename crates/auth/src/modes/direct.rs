@@ -16,16 +16,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use http::{Request, Response, StatusCode};
-use tower::{Layer, Service};
+use http::{Request, StatusCode};
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::mcp_auth::bearer::{BearerRejection, challenge_for, extract_bearer_allowing, refusal};
+use crate::mcp_auth::bearer::{
+    Bearer, BearerLayer, BearerRejection, TokenValidator, challenge_for, extract_bearer_allowing,
+};
 use crate::mcp_auth::metadata::{ProtectedResourceMetadata, paths};
 use crate::random::sha256_hex;
 use crate::salesforce::SalesforceOAuthClient;
@@ -274,74 +273,32 @@ fn same_org(a: &str, b: &str) -> bool {
     matches!((short(a), short(b)), (Some(x), Some(y)) if x == y)
 }
 
+impl TokenValidator for DirectValidator {
+    type Principal = SalesforcePrincipal;
+
+    /// Salesforce access tokens (`00D…!AQ…`) carry a `!`.
+    fn token<B>(&self, request: &Request<B>) -> std::result::Result<String, BearerRejection> {
+        extract_bearer_allowing(request, b"!")
+    }
+
+    fn principal(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = std::result::Result<SalesforcePrincipal, BearerRejection>> + Send
+    {
+        self.validate_token(token)
+    }
+
+    fn answer(&self, rejection: BearerRejection) -> (StatusCode, String) {
+        self.challenge(rejection)
+    }
+}
+
 /// The tower layer of mode `direct`.
-#[derive(Debug, Clone)]
-pub struct DirectBearerLayer {
-    validator: DirectValidator,
-}
-
-impl DirectBearerLayer {
-    /// A layer validating with `validator`.
-    pub fn new(validator: DirectValidator) -> Self {
-        Self { validator }
-    }
-}
-
-impl<S> Layer<S> for DirectBearerLayer {
-    type Service = DirectBearer<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        DirectBearer {
-            inner,
-            validator: self.validator.clone(),
-        }
-    }
-}
+pub type DirectBearerLayer = BearerLayer<DirectValidator>;
 
 /// The service made by [`DirectBearerLayer`].
-#[derive(Debug, Clone)]
-pub struct DirectBearer<S> {
-    inner: S,
-    validator: DirectValidator,
-}
-
-impl<S, B, ResBody> Service<Request<B>> for DirectBearer<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send,
-    B: Send + 'static,
-    ResBody: Default + Send + 'static,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, std::result::Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let validator = self.validator.clone();
-        Box::pin(async move {
-            let validated = match extract_bearer_allowing(&request, b"!") {
-                Ok(token) => validator.validate_token(&token).await,
-                Err(rejection) => Err(rejection),
-            };
-            match validated {
-                Ok(principal) => {
-                    request.extensions_mut().insert(principal);
-                    inner.call(request).await
-                }
-                Err(rejection) => {
-                    let (status, challenge) = validator.challenge(rejection);
-                    Ok(refusal(status, &challenge))
-                }
-            }
-        })
-    }
-}
+pub type DirectBearer<S> = Bearer<S, DirectValidator>;
 
 #[cfg(test)]
 mod tests {

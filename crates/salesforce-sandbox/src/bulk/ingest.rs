@@ -16,9 +16,9 @@ use salesforce_core::wire::ApiError;
 use serde_json::{Map, Value as Json};
 
 use super::{
-    BulkJobs, CommonInfo, CsvOptions, FullInfo, JobState, MAX_UPLOAD_BYTES, Progress,
-    ROWS_PER_LOCK, csv, csv_reply, invalid_job, invalid_state, job_id, list_body, lock,
-    method_not_allowed, millis, parse_state, requested_state,
+    BulkJobs, CommonInfo, CsvOptions, Job, JobState, JobTable, MAX_UPLOAD_BYTES, Progress,
+    ROWS_PER_LOCK, Routed, csv, csv_reply, find, invalid_job, invalid_state, lock, millis,
+    parse_state, requested_state,
 };
 use crate::error::ApiFailure;
 use crate::http::Reply;
@@ -78,75 +78,35 @@ pub struct IngestJob {
     error_message: Option<String>,
 }
 
-impl IngestJob {
-    fn info_json(&self) -> FullInfo<'_> {
-        FullInfo {
-            common: &self.info,
-            progress: Progress {
-                job_type: "V2Ingest",
-                number_records_processed: u64::try_from(self.outcomes.len()).unwrap_or(u64::MAX),
-                number_records_failed: Some(self.failed),
-                retries: 0,
-                total_processing_time: self.processing_ms,
-                api_active_processing_time: self.processing_ms,
-                apex_processing_time: 0,
-                error_message: self.error_message.clone(),
-            },
-        }
+impl Job for IngestJob {
+    fn table(jobs: &BulkJobs) -> &JobTable<Self> {
+        &jobs.ingest
     }
-}
 
-fn jobs(state: &State) -> &BulkJobs {
-    &state.bulk
-}
+    fn common(&self) -> &CommonInfo {
+        &self.info
+    }
 
-fn find(state: &State, id: &str) -> Result<Arc<Mutex<IngestJob>>, ApiFailure> {
-    let id = job_id(id)?;
-    lock(&jobs(state).ingest)
-        .get(&id)
-        .cloned()
-        .ok_or_else(ApiFailure::not_found)
-}
+    fn progress(&self) -> Progress {
+        Progress::new(
+            "V2Ingest",
+            u64::try_from(self.outcomes.len()).unwrap_or(u64::MAX),
+            Some(self.failed),
+            self.processing_ms,
+            self.error_message.clone(),
+        )
+    }
 
-/// Routes `/jobs/ingest/{rest…}`.
-pub fn route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Result<Reply, ApiFailure> {
-    match (call.method.clone(), rest) {
-        (Method::POST, [] | [""]) => create(state, call),
-        (Method::GET, [] | [""]) => {
-            let all: Vec<Arc<Mutex<IngestJob>>> =
-                lock(&jobs(state).ingest).values().cloned().collect();
-            let mut infos: Vec<Json> = all
-                .iter()
-                .map(|job| serde_json::to_value(&lock(job).info).unwrap_or(Json::Null))
-                .collect();
-            infos.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            Ok(Reply::json(StatusCode::OK, &list_body(infos)))
-        }
-        (Method::GET, [id]) => {
-            let job = find(state, id)?;
-            let job = lock(&job);
-            Ok(Reply::json(StatusCode::OK, &job.info_json()))
-        }
-        (Method::PATCH, [id]) => patch(state, call, id),
-        (Method::DELETE, [id]) => {
-            let job = find(state, id)?;
-            let current = lock(&job).info.state;
-            if !current.is_final() {
-                return Err(invalid_state(format!(
-                    "Deleting a job in state {} is not allowed",
-                    current.as_str()
-                )));
-            }
-            if let Ok(key) = job_id(id) {
-                lock(&jobs(state).ingest).remove(&key);
-            }
-            Ok(Reply::empty(StatusCode::NO_CONTENT))
-        }
-        (Method::PUT, [id, "batches"]) => upload(state, call, id),
-        // Salesforce documents the result paths with a trailing slash (`successfulResults/`).
-        (Method::GET, [id, kind] | [id, kind, ""]) => results(state, id, kind),
-        (_, [] | [_] | [_, _]) => Err(method_not_allowed(call.method)),
-        _ => Err(ApiFailure::not_found()),
+    /// Create, upload, close or abort, and the result CSVs.
+    fn own_route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Routed {
+        Some(match (call.method.clone(), rest) {
+            (Method::POST, [] | [""]) => create(state, call),
+            (Method::PATCH, [id]) => patch(state, call, id),
+            (Method::PUT, [id, "batches"]) => upload(state, call, id),
+            // Salesforce documents the result paths with a trailing slash (`successfulResults/`).
+            (Method::GET, [id, kind] | [id, kind, ""]) => results(state, id, kind),
+            _ => return None,
+        })
     }
 }
 
@@ -188,8 +148,8 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
         };
         (def.name.clone(), external_id)
     };
-    BulkJobs::check_room(lock(&jobs(state).ingest).len())?;
-    let id = jobs(state).new_id();
+    BulkJobs::check_room(lock(&state.bulk.ingest).len())?;
+    let id = state.bulk.new_id();
     let mut info = CommonInfo::new(id, op_name, &object, call.user, now, call.version, options);
     info.external_id_field_name = external_id;
     info.content_url = Some(format!(
@@ -209,12 +169,12 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
         processing_ms: 0,
         error_message: None,
     };
-    lock(&jobs(state).ingest).insert(id, Arc::new(Mutex::new(job)));
+    lock(&state.bulk.ingest).insert(id, Arc::new(Mutex::new(job)));
     Ok(Reply::json(StatusCode::OK, &info))
 }
 
 fn upload(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFailure> {
-    let job = find(state, id)?;
+    let job = find::<IngestJob>(state, id)?;
     let mut job = lock(&job);
     if job.info.state != JobState::Open {
         return Err(invalid_state(format!(
@@ -245,7 +205,7 @@ fn upload(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFai
 
 fn patch(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFailure> {
     let target = requested_state(call)?;
-    let handle = find(state, id)?;
+    let handle = find::<IngestJob>(state, id)?;
     let now = state.clock.now();
     let mut job = lock(&handle);
     let current = job.info.state;
@@ -515,7 +475,7 @@ fn error_text(error: Option<&ApiError>) -> String {
 }
 
 fn results(state: &Arc<State>, id: &str, kind: &str) -> Result<Reply, ApiFailure> {
-    let job = find(state, id)?;
+    let job = find::<IngestJob>(state, id)?;
     let job = lock(&job);
     let delimiter = job.options.delimiter.1;
     let eol = job.options.line_ending();

@@ -12,9 +12,8 @@ use http::{HeaderName, Method, StatusCode};
 use serde_json::Value as Json;
 
 use super::{
-    BulkJobs, CommonInfo, CsvOptions, FullInfo, JobState, Progress, csv, csv_reply, invalid_job,
-    invalid_state, job_id, list_body, lock, method_not_allowed, millis, parse_state,
-    requested_state,
+    BulkJobs, CommonInfo, CsvOptions, Job, JobState, JobTable, Progress, Routed, csv, csv_reply,
+    find, invalid_job, invalid_state, lock, millis, parse_state, requested_state,
 };
 use crate::error::ApiFailure;
 use crate::http::{Reply, form_pairs, param};
@@ -37,76 +36,35 @@ pub struct QueryJob {
     error_message: Option<String>,
 }
 
-impl QueryJob {
-    fn info_json(&self) -> FullInfo<'_> {
-        FullInfo {
-            common: &self.info,
-            progress: Progress {
-                job_type: "V2Query",
-                number_records_processed: self
-                    .result
-                    .as_ref()
-                    .map_or(0, |r| u64::try_from(r.len()).unwrap_or(u64::MAX)),
-                number_records_failed: None,
-                retries: 0,
-                total_processing_time: self.processing_ms,
-                api_active_processing_time: self.processing_ms,
-                apex_processing_time: 0,
-                error_message: self.error_message.clone(),
-            },
-        }
+impl Job for QueryJob {
+    fn table(jobs: &BulkJobs) -> &JobTable<Self> {
+        &jobs.query
     }
-}
 
-fn jobs(state: &State) -> &BulkJobs {
-    &state.bulk
-}
+    fn common(&self) -> &CommonInfo {
+        &self.info
+    }
 
-fn find(state: &State, id: &str) -> Result<Arc<Mutex<QueryJob>>, ApiFailure> {
-    let id = job_id(id)?;
-    lock(&jobs(state).query)
-        .get(&id)
-        .cloned()
-        .ok_or_else(ApiFailure::not_found)
-}
+    fn progress(&self) -> Progress {
+        Progress::new(
+            "V2Query",
+            self.result
+                .as_ref()
+                .map_or(0, |r| u64::try_from(r.len()).unwrap_or(u64::MAX)),
+            None,
+            self.processing_ms,
+            self.error_message.clone(),
+        )
+    }
 
-/// Routes `/jobs/query/{rest…}`.
-pub fn route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Result<Reply, ApiFailure> {
-    match (call.method.clone(), rest) {
-        (Method::POST, [] | [""]) => create(state, call),
-        (Method::GET, [] | [""]) => {
-            let all: Vec<Arc<Mutex<QueryJob>>> =
-                lock(&jobs(state).query).values().cloned().collect();
-            let mut infos: Vec<Json> = all
-                .iter()
-                .map(|job| serde_json::to_value(&lock(job).info).unwrap_or(Json::Null))
-                .collect();
-            infos.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            Ok(Reply::json(StatusCode::OK, &list_body(infos)))
-        }
-        (Method::GET, [id]) => {
-            let job = find(state, id)?;
-            let job = lock(&job);
-            Ok(Reply::json(StatusCode::OK, &job.info_json()))
-        }
-        (Method::PATCH, [id]) => abort(state, call, id),
-        (Method::DELETE, [id]) => {
-            let job = find(state, id)?;
-            let current = lock(&job).info.state;
-            if !current.is_final() {
-                return Err(invalid_state(format!(
-                    "Deleting a job in state {} is not allowed",
-                    current.as_str()
-                )));
-            }
-            if let Ok(key) = job_id(id) {
-                lock(&jobs(state).query).remove(&key);
-            }
-            Ok(Reply::empty(StatusCode::NO_CONTENT))
-        }
-        (Method::GET, [id, "results"]) => results(state, call, id),
-        (_, [] | [_] | [_, _]) => Err(method_not_allowed(call.method)),
-        _ => Err(ApiFailure::not_found()),
+    /// Create, abort, and the result pages.
+    fn own_route(state: &Arc<State>, call: &Call<'_>, rest: &[&str]) -> Routed {
+        Some(match (call.method.clone(), rest) {
+            (Method::POST, [] | [""]) => create(state, call),
+            (Method::PATCH, [id]) => abort(state, call, id),
+            (Method::GET, [id, "results"]) => results(state, call, id),
+            _ => return None,
+        })
     }
 }
 
@@ -129,8 +87,8 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
         let data = state.store.read();
         soql_engine::check_bulk_query(&data, &query, now)?
     };
-    BulkJobs::check_room(lock(&jobs(state).query).len())?;
-    let id = jobs(state).new_id();
+    BulkJobs::check_room(lock(&state.bulk.query).len())?;
+    let id = state.bulk.new_id();
     let info = CommonInfo::new(id, op_name, &object, call.user, now, call.version, options);
     let job = QueryJob {
         info: CommonInfo {
@@ -146,7 +104,7 @@ fn create(state: &Arc<State>, call: &Call<'_>) -> Result<Reply, ApiFailure> {
     };
     let reply = Reply::json(StatusCode::OK, &job.info);
     let handle = Arc::new(Mutex::new(job));
-    lock(&jobs(state).query).insert(id, handle.clone());
+    lock(&state.bulk.query).insert(id, handle.clone());
     let state = state.clone();
     tokio::task::spawn_blocking(move || process(&state, &handle));
     Ok(reply)
@@ -188,7 +146,7 @@ fn process(state: &State, handle: &Mutex<QueryJob>) {
 
 fn abort(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFailure> {
     let target = requested_state(call)?;
-    let handle = find(state, id)?;
+    let handle = find::<QueryJob>(state, id)?;
     let mut job = lock(&handle);
     if parse_state(&target) != Some(JobState::Aborted) {
         return Err(invalid_job(format!("Invalid state: {target}")));
@@ -209,7 +167,7 @@ fn abort(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFail
 }
 
 fn results(state: &Arc<State>, call: &Call<'_>, id: &str) -> Result<Reply, ApiFailure> {
-    let handle = find(state, id)?;
+    let handle = find::<QueryJob>(state, id)?;
     let (result, options) = {
         let job = lock(&handle);
         if job.info.state != JobState::JobComplete {

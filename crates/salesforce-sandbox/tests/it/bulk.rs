@@ -527,3 +527,49 @@ async fn query_all_job_sees_deleted_rows_and_finished_jobs_can_be_deleted() {
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
 }
+
+#[tokio::test]
+async fn both_job_kinds_share_the_list_and_fallback_routes() {
+    let org = Org::start().await;
+    let ingest = create_ingest(&org, json!({"object": "Contact", "operation": "insert"})).await;
+    let (status, query) = create_query(&org, json!({"query": "SELECT Id FROM Account"})).await;
+    assert_eq!(status, StatusCode::OK, "{query}");
+    for (kind, job) in [("ingest", &ingest), ("query", &query)] {
+        let id = job["id"].as_str().unwrap();
+        let (status, list) = org.json(Method::GET, &format!("/jobs/{kind}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let listed: Vec<&str> = list["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert_eq!(listed, [id], "{kind}");
+        // Up to two segments after the kind, an unserved method is 405; deeper paths are 404.
+        for (method, path, expected) in [
+            (
+                Method::PUT,
+                format!("/jobs/{kind}"),
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (
+                Method::PUT,
+                format!("/jobs/{kind}/{id}"),
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (
+                Method::POST,
+                format!("/jobs/{kind}/{id}/results"),
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (
+                Method::GET,
+                format!("/jobs/{kind}/{id}/a/b/c"),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            let (status, body) = org.json(method.clone(), &path, None).await;
+            assert_eq!(status, expected, "{method} {path}: {body}");
+        }
+    }
+}
