@@ -13,7 +13,7 @@ use std::sync::{LazyLock, Mutex};
 use chrono::{DateTime, Utc};
 use redis::Script;
 use serde::{Deserialize, Serialize};
-use webhooks::Event;
+use webhooks::{Event, RedisStore};
 
 use crate::{BoxFuture, Error};
 
@@ -123,9 +123,13 @@ const MARK_TTL_SECONDS: u64 = 48 * 60 * 60;
 const MAX_SCAN: usize = 10_000;
 
 /// The Redis Stream feed: the stream `{prefix}feed` and marks `{prefix}feed:seen:{key}`.
+///
+/// Commands go over `webhooks`' [`RedisStore`] (one shared multiplexed connection, each call
+/// within its timeout): the worker records every event it processes, and a pooled connection
+/// per call would cost a `PING` round trip each.
 #[derive(Clone)]
 pub struct RedisFeed {
-    pool: deadpool_redis::Pool,
+    redis: RedisStore,
     stream: String,
     mark_prefix: String,
     max_len: usize,
@@ -146,11 +150,9 @@ impl RedisFeed {
     /// # Errors
     /// [`Error::FeedUnavailable`] when the URL is invalid.
     pub fn new(url: &str, prefix: &str, max_len: usize) -> Result<Self, Error> {
-        let pool = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .map_err(|e| Error::FeedUnavailable(e.to_string()))?;
+        let redis = RedisStore::new(url, prefix).map_err(feed_error)?;
         Ok(Self {
-            pool,
+            redis,
             stream: format!("{prefix}feed"),
             mark_prefix: format!("{prefix}feed:seen:"),
             max_len: max_len.max(1),
@@ -163,20 +165,27 @@ impl RedisFeed {
     }
 }
 
+fn feed_error(error: webhooks::Error) -> Error {
+    Error::FeedUnavailable(error.to_string())
+}
+
 impl EventFeed for RedisFeed {
     fn record<'a>(&'a self, entry: &'a FeedEntry) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let json =
                 serde_json::to_string(entry).map_err(|e| Error::FeedUnavailable(e.to_string()))?;
-            let mut connection = self.pool.get().await?;
-            let added: i64 = RECORD
-                .key(&self.stream)
+            let mut invocation = RECORD.key(&self.stream);
+            invocation
                 .key(format!("{}{}", self.mark_prefix, entry.key))
                 .arg(MARK_TTL_SECONDS)
                 .arg(self.max_len)
-                .arg(json)
-                .invoke_async(&mut connection)
-                .await?;
+                .arg(json);
+            let mut connection = self.redis.connection().await.map_err(feed_error)?;
+            let added: i64 = self
+                .redis
+                .timed(async { Ok(invocation.invoke_async(&mut connection).await?) })
+                .await
+                .map_err(feed_error)?;
             Ok(added == 1)
         })
     }
@@ -187,20 +196,26 @@ impl EventFeed for RedisFeed {
         object: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<FeedEntry>, Error>> {
         Box::pin(async move {
-            let mut connection = self.pool.get().await?;
             let scan = if object.is_some() {
                 MAX_SCAN
             } else {
                 max.min(MAX_SCAN)
             };
-            let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-                .arg(&self.stream)
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(scan)
-                .query_async(&mut connection)
-                .await?;
+            let mut connection = self.redis.connection().await.map_err(feed_error)?;
+            let reply: redis::streams::StreamRangeReply = self
+                .redis
+                .timed(async {
+                    Ok(redis::cmd("XREVRANGE")
+                        .arg(&self.stream)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(scan)
+                        .query_async(&mut connection)
+                        .await?)
+                })
+                .await
+                .map_err(feed_error)?;
             Ok(reply
                 .ids
                 .iter()
