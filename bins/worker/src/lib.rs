@@ -20,9 +20,9 @@ use followups::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use webhooks::{
-    EventQueue, IdempotencyTtl, Ingest, Intake, Limits, MemoryEventQueue, MemoryIdempotencyStore,
-    OrgAllowList, PathToken, QueueLimits, RedisStore, RedisStreamQueue, StagedIngest, StreamConfig,
-    Verifier,
+    BatchedRedisIngest, EventQueue, IdempotencyTtl, Ingest, Intake, Limits, MemoryEventQueue,
+    MemoryIdempotencyStore, OrgAllowList, PathToken, QueueLimits, RedisStore, RedisStreamQueue,
+    StagedIngest, StreamConfig, Verifier,
 };
 
 pub use access::{ClientCredentialsAccess, SessionCheck};
@@ -86,6 +86,9 @@ fn memory_stores(limits: QueueLimits, feed_len: usize) -> Stores {
     }
 }
 
+/// Most events one ingest script run stores: a full message, or many small ones.
+const INGEST_BATCH_EVENTS: usize = 100;
+
 fn redis_stores(config: &Config, limits: QueueLimits, feed_len: usize) -> anyhow::Result<Stores> {
     let url = config.redis_url.as_deref().unwrap_or_default();
     let store = RedisStore::new(url, config.redis_prefix.clone())
@@ -99,9 +102,12 @@ fn redis_stores(config: &Config, limits: QueueLimits, feed_len: usize) -> anyhow
     ));
     let feed = RedisFeed::new(url, &config.redis_prefix, feed_len)
         .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+    // Messages arriving together share one run of the ingest script (each is still answered
+    // only after the run that stored its events).
+    let ingest = BatchedRedisIngest::new((*stream).clone(), INGEST_BATCH_EVENTS);
     Ok(Stores {
-        queue: stream.clone(),
-        ingest: stream,
+        queue: stream,
+        ingest: Arc::new(ingest),
         feed: Arc::new(feed),
     })
 }

@@ -2,10 +2,17 @@
 //! entries idle too long with a dead consumer (XAUTOCLAIM), run the [`Processor`], and
 //! acknowledge, or report the failure (retried, then dead-lettered with its error). On shutdown
 //! each consumer finishes the batch in hand before it stops.
+//!
+//! The loop shares the machine with the intake, so it keeps its Redis calls per batch rather
+//! than per event: one acknowledgement for the events of a batch that were processed, and the
+//! takeover of idle entries only when one may be due (every half idle time, and whenever no new
+//! entry came), not before every read.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use followups::Processor;
 use tokio_util::sync::CancellationToken;
@@ -49,8 +56,10 @@ impl Consumer {
     /// Runs until `stop` is cancelled (finishing the batch in hand).
     pub async fn run(self, stop: CancellationToken) {
         tracing::info!(consumer = %self.name, "consumer started");
+        // The first round takes over what a dead predecessor left.
+        let mut reclaim_at = Instant::now();
         while !stop.is_cancelled() {
-            let batch = match self.next_batch().await {
+            let batch = match self.next_batch(&mut reclaim_at).await {
                 Ok(batch) => batch,
                 Err(error) => {
                     tracing::warn!(consumer = %self.name, %error, "queue unavailable; retrying");
@@ -60,46 +69,73 @@ impl Consumer {
                     }
                 }
             };
+            let mut processed = Vec::with_capacity(batch.len());
             for delivery in &batch {
-                self.handle(delivery).await;
+                if self.handle(delivery).await {
+                    processed.push(delivery);
+                }
             }
+            self.ack(&processed).await;
         }
         tracing::info!(consumer = %self.name, "consumer stopped");
     }
 
-    async fn next_batch(&self) -> Result<Vec<Delivery>, webhooks::Error> {
-        let reclaimed = self
-            .queue
-            .reclaim(&self.name, self.claim_idle, BATCH)
-            .await?;
-        if !reclaimed.is_empty() {
-            let n = u64::try_from(reclaimed.len()).unwrap_or(u64::MAX);
-            self.metrics.reclaimed.fetch_add(n, Ordering::Relaxed);
-            tracing::info!(consumer = %self.name, count = n, "reclaimed idle entries");
-            return Ok(reclaimed);
+    /// How often idle entries are looked for while new ones keep coming: often enough that an
+    /// entry idle for `claim_idle` waits at most half as long again.
+    fn reclaim_interval(&self) -> Duration {
+        (self.claim_idle / 2).max(Duration::from_millis(100))
+    }
+
+    async fn next_batch(&self, reclaim_at: &mut Instant) -> Result<Vec<Delivery>, webhooks::Error> {
+        if Instant::now() >= *reclaim_at {
+            let reclaimed = self
+                .queue
+                .reclaim(&self.name, self.claim_idle, BATCH)
+                .await?;
+            if !reclaimed.is_empty() {
+                // More may be waiting: look again next round.
+                let n = u64::try_from(reclaimed.len()).unwrap_or(u64::MAX);
+                self.metrics.reclaimed.fetch_add(n, Ordering::Relaxed);
+                tracing::info!(consumer = %self.name, count = n, "reclaimed idle entries");
+                return Ok(reclaimed);
+            }
+            *reclaim_at = Instant::now() + self.reclaim_interval();
         }
         // Not raced with shutdown: a read dropped after Redis ran it would leave entries
         // pending with this consumer until reclaimed. The wait is short instead.
-        self.queue.receive(&self.name, BATCH, WAIT).await
+        let received = self.queue.receive(&self.name, BATCH, WAIT).await?;
+        if received.is_empty() {
+            // Idle: nothing competes with looking for abandoned entries now.
+            *reclaim_at = Instant::now();
+        }
+        Ok(received)
     }
 
-    async fn handle(&self, delivery: &Delivery) {
+    /// Acknowledges the processed events of a batch at once.
+    async fn ack(&self, processed: &[&Delivery]) {
+        if processed.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = processed.iter().map(|d| d.entry_id.clone()).collect();
+        if let Err(error) = self.queue.ack(&ids).await {
+            // Processed but not acknowledged: they will be reclaimed and processed again,
+            // which the idempotent side effects make harmless.
+            tracing::warn!(entries = ids.len(), %error, "ack failed");
+            return;
+        }
+        let n = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+        self.metrics.processed.fetch_add(n, Ordering::Relaxed);
+        if let Some(last) = processed.last() {
+            let lag = (chrono::Utc::now() - last.event.received_at).num_milliseconds();
+            self.metrics.lag_ms.store(lag, Ordering::Relaxed);
+        }
+    }
+
+    /// Processes one event; `true` when it is to be acknowledged.
+    async fn handle(&self, delivery: &Delivery) -> bool {
         let event = &delivery.event;
         match self.processor.process(event).await {
             Ok(outcome) => {
-                if let Err(error) = self
-                    .queue
-                    .ack(std::slice::from_ref(&delivery.entry_id))
-                    .await
-                {
-                    // Processed but not acknowledged: it will be reclaimed and processed again,
-                    // which the idempotent side effects make harmless.
-                    tracing::warn!(entry = %delivery.entry_id, %error, "ack failed");
-                    return;
-                }
-                self.metrics.processed.fetch_add(1, Ordering::Relaxed);
-                let lag = (chrono::Utc::now() - event.received_at).num_milliseconds();
-                self.metrics.lag_ms.store(lag, Ordering::Relaxed);
                 tracing::debug!(
                     entry = %delivery.entry_id,
                     object = %event.object_type,
@@ -107,6 +143,7 @@ impl Consumer {
                     tasks = ?outcome.task_ids,
                     "event processed"
                 );
+                true
             }
             Err(error) => {
                 self.metrics.failed.fetch_add(1, Ordering::Relaxed);
@@ -128,6 +165,7 @@ impl Consumer {
                         tracing::warn!(entry = %delivery.entry_id, error = %fail_error, "could not record failure");
                     }
                 }
+                false
             }
         }
     }

@@ -21,7 +21,7 @@ use redis::Script;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use webhooks::Event;
+use webhooks::{Event, RedisStore};
 
 use crate::{BoxFuture, Error};
 
@@ -248,10 +248,14 @@ pub fn stream_key(prefix: &str) -> String {
 const FOLLOW_GRACE: Duration = Duration::from_secs(2);
 
 /// The Redis Stream feed: the stream `{prefix}feed` and marks `{prefix}feed:seen:{key}`.
+///
+/// Commands go over `webhooks`' [`RedisStore`] (one shared multiplexed connection, each call
+/// within its timeout): the worker records every event it processes, and a pooled connection
+/// per call would cost a `PING` round trip each.
 #[derive(Clone)]
 pub struct RedisFeed {
-    pool: deadpool_redis::Pool,
-    /// For the follower's own connection: a blocking read must not hold a pooled one.
+    redis: RedisStore,
+    /// For the follower's own connection: a blocking read must not hold the shared one.
     client: redis::Client,
     stream: String,
     mark_prefix: String,
@@ -273,12 +277,10 @@ impl RedisFeed {
     /// # Errors
     /// [`Error::FeedUnavailable`] when the URL is invalid.
     pub fn new(url: &str, prefix: &str, max_len: usize) -> Result<Self, Error> {
-        let pool = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .map_err(|e| Error::FeedUnavailable(e.to_string()))?;
+        let redis = RedisStore::new(url, prefix).map_err(feed_error)?;
         let client = redis::Client::open(url)?;
         Ok(Self {
-            pool,
+            redis,
             client,
             stream: stream_key(prefix),
             mark_prefix: format!("{prefix}feed:seen:"),
@@ -335,20 +337,27 @@ impl RedisFeed {
     }
 }
 
+fn feed_error(error: webhooks::Error) -> Error {
+    Error::FeedUnavailable(error.to_string())
+}
+
 impl EventFeed for RedisFeed {
     fn record<'a>(&'a self, entry: &'a FeedEntry) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let json =
                 serde_json::to_string(entry).map_err(|e| Error::FeedUnavailable(e.to_string()))?;
-            let mut connection = self.pool.get().await?;
-            let added: i64 = RECORD
-                .key(&self.stream)
+            let mut invocation = RECORD.key(&self.stream);
+            invocation
                 .key(format!("{}{}", self.mark_prefix, entry.key))
                 .arg(MARK_TTL_SECONDS)
                 .arg(self.max_len)
-                .arg(json)
-                .invoke_async(&mut connection)
-                .await?;
+                .arg(json);
+            let mut connection = self.redis.connection().await.map_err(feed_error)?;
+            let added: i64 = self
+                .redis
+                .timed(async { Ok(invocation.invoke_async(&mut connection).await?) })
+                .await
+                .map_err(feed_error)?;
             Ok(added == 1)
         })
     }
@@ -359,20 +368,26 @@ impl EventFeed for RedisFeed {
         object: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<FeedEntry>, Error>> {
         Box::pin(async move {
-            let mut connection = self.pool.get().await?;
             let scan = if object.is_some() {
                 MAX_SCAN
             } else {
                 max.min(MAX_SCAN)
             };
-            let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-                .arg(&self.stream)
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(scan)
-                .query_async(&mut connection)
-                .await?;
+            let mut connection = self.redis.connection().await.map_err(feed_error)?;
+            let reply: redis::streams::StreamRangeReply = self
+                .redis
+                .timed(async {
+                    Ok(redis::cmd("XREVRANGE")
+                        .arg(&self.stream)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(scan)
+                        .query_async(&mut connection)
+                        .await?)
+                })
+                .await
+                .map_err(feed_error)?;
             Ok(reply
                 .ids
                 .iter()
@@ -386,15 +401,21 @@ impl EventFeed for RedisFeed {
 
     fn follow(&self) -> BoxFuture<'_, Result<FeedCursor, Error>> {
         Box::pin(async move {
-            let mut connection = self.pool.get().await?;
-            let newest: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-                .arg(&self.stream)
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(1)
-                .query_async(&mut connection)
-                .await?;
+            let mut connection = self.redis.connection().await.map_err(feed_error)?;
+            let newest: redis::streams::StreamRangeReply = self
+                .redis
+                .timed(async {
+                    Ok(redis::cmd("XREVRANGE")
+                        .arg(&self.stream)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(1)
+                        .query_async(&mut connection)
+                        .await?)
+                })
+                .await
+                .map_err(feed_error)?;
             // `$` resolved once: the cursor then names the last id it read.
             let last = newest
                 .ids

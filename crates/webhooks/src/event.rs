@@ -1,6 +1,9 @@
 //! [`Event`]: one notification, normalised and owned, as it travels through the queue (JSON),
-//! and [`dedupe_key`], the identity used for deduplication.
+//! and [`dedupe_key`], the identity used for deduplication. [`Event::json_of`] writes the same
+//! JSON straight from the parsed message, which the Redis ingest stores without building the
+//! owned event (a copy of every name and value) first.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -62,6 +65,29 @@ impl Event {
             .collect()
     }
 
+    /// The JSON of the event [`from_notification`](Self::from_notification) would build, written
+    /// from the borrowed message without copying it.
+    ///
+    /// # Errors
+    /// [`crate::Error::EventEncoding`] (serialising plain strings and numbers does not fail).
+    pub fn json_of(
+        message: &OutboundMessage<'_>,
+        notification: &Notification<'_>,
+        received_at: DateTime<Utc>,
+    ) -> Result<String, crate::Error> {
+        let sobject = &notification.sobject;
+        let borrowed = EventRef {
+            org_id: &message.organization_id,
+            action_id: &message.action_id,
+            object_type: &sobject.object_type,
+            record_id: sobject.record_id(),
+            fields: &sobject.fields,
+            notification_id: &notification.id,
+            received_at,
+        };
+        serde_json::to_string(&borrowed).map_err(|e| crate::Error::EventEncoding(e.to_string()))
+    }
+
     /// The field with this name.
     pub fn field(&self, name: &str) -> Option<&FieldValue<'static>> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
@@ -80,13 +106,27 @@ pub fn dedupe_key(org_id: &str, notification_id: &str) -> String {
     format!("{org}:{notification_id}")
 }
 
-fn ser_fields<S: Serializer>(
-    fields: &[(String, FieldValue<'static>)],
+/// [`Event`]'s serialised form over borrowed parts: the same fields in the same order, so that
+/// both give the same JSON (a test holds them together).
+#[derive(Serialize)]
+struct EventRef<'e, 'm> {
+    org_id: &'e str,
+    action_id: &'e str,
+    object_type: &'e str,
+    record_id: Option<&'e str>,
+    #[serde(serialize_with = "ser_fields")]
+    fields: &'e [(Cow<'m, str>, FieldValue<'m>)],
+    notification_id: &'e str,
+    received_at: DateTime<Utc>,
+}
+
+fn ser_fields<S: Serializer, K: AsRef<str>>(
+    fields: &[(K, FieldValue<'_>)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(fields.len()))?;
     for (name, value) in fields {
-        map.serialize_entry(name, value)?;
+        map.serialize_entry(name.as_ref(), value)?;
     }
     map.end()
 }
@@ -137,6 +177,23 @@ mod tests {
         );
         let back: Event = serde_json::from_str(&json).unwrap();
         assert_eq!(back, event);
+    }
+
+    /// The borrowed encoding and the owned event's JSON are the same bytes, for every kind of
+    /// value (text with an entity, nil, typed numbers and booleans, a missing record id).
+    #[test]
+    fn json_of_matches_the_owned_event() {
+        let xml = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00Do0000000e0vQEAQ</OrganizationId><ActionId>04k1N0000008pXOQAY</ActionId><SessionId xsi:nil="true"/><EnterpriseUrl>https://x/c</EnterpriseUrl><PartnerUrl>https://x/u</PartnerUrl><Notification><Id>04l1N00000HVEMpQAP</Id><sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>00Q1N00000bS2eOUAS</sf:Id><sf:Company>A &amp; "B" é</sf:Company><sf:Phone xsi:nil="true"/><sf:Score xsi:type="xsd:int">42</sf:Score><sf:Ratio xsi:type="xsd:double">0.5</sf:Ratio><sf:Hot xsi:type="xsd:boolean">true</sf:Hot></sObject></Notification><Notification><Id>04l1N00000HVEMqQAP</Id><sObject xsi:type="sf:Account" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Name>Acme</sf:Name></sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>"#;
+        let message = crate::parse(xml.as_bytes(), &crate::Limits::default()).unwrap();
+        let at = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+        for notification in &message.notifications {
+            let owned = Event::from_notification(&message, notification, at);
+            assert_eq!(
+                Event::json_of(&message, notification, at).unwrap(),
+                serde_json::to_string(&owned).unwrap()
+            );
+        }
+        assert_eq!(message.notifications.len(), 2);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::{BoxFuture, Claim, Error, Event, EventQueue, IdempotencyStore};
+use chrono::{DateTime, Utc};
+
+use crate::{BoxFuture, Claim, Error, Event, EventQueue, IdempotencyStore, OutboundMessage};
 
 /// What an ingest did with a message's events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,6 +23,18 @@ pub struct IngestOutcome {
 pub trait Ingest: Send + Sync {
     /// Stores the events not stored before.
     fn ingest<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<IngestOutcome, Error>>;
+
+    /// Stores the events of a parsed message (what the intake calls): by default
+    /// [`Event::from_message`] then [`ingest`](Self::ingest); a store that only needs the events'
+    /// JSON writes it from the borrowed message instead.
+    fn ingest_message<'a>(
+        &'a self,
+        message: &'a OutboundMessage<'_>,
+        received_at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
+        let events = Event::from_message(message, received_at);
+        Box::pin(async move { self.ingest(&events).await })
+    }
 }
 
 /// Claim, enqueue, then commit (or release on failure).

@@ -19,7 +19,7 @@ use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
 use crate::response::{FaultCode, ack_response, fault_response};
-use crate::{BoxFuture, Error, Event, Ingest, Limits, Verifier, parse};
+use crate::{BoxFuture, Error, Ingest, Limits, Verifier, parse};
 
 /// The default route of the intake.
 pub const DEFAULT_PATH: &str = "/webhooks/salesforce/outbound";
@@ -298,8 +298,7 @@ impl Intake {
         let received_at = chrono::Utc::now();
         let message = parse(&body, &inner.limits)?;
         inner.verifier.check_message(&message).await?;
-        let events = Event::from_message(&message, received_at);
-        Ok(inner.ingest.ingest(&events).await?)
+        Ok(inner.ingest.ingest_message(&message, received_at).await?)
     }
 }
 

@@ -97,7 +97,11 @@ impl RedisStore {
     }
 
     /// The shared multiplexed connection, (re)connecting through the pool when there is none.
-    pub(crate) async fn connection(&self) -> Result<MultiplexedConnection, Error> {
+    /// For non-blocking commands only; run them through [`timed`](Self::timed).
+    ///
+    /// # Errors
+    /// [`Error::StoreUnavailable`] or [`Error::StoreTimeout`] when Redis cannot be reached.
+    pub async fn connection(&self) -> Result<MultiplexedConnection, Error> {
         if let Some(connection) = self.lock_shared().clone() {
             return Ok(connection);
         }
@@ -115,7 +119,12 @@ impl RedisStore {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) async fn timed<T>(
+    /// Runs one operation within the timeout; a timeout or an unreachable Redis drops the shared
+    /// connection, so that the next operation connects afresh.
+    ///
+    /// # Errors
+    /// [`Error::StoreTimeout`], or the operation's own error.
+    pub async fn timed<T>(
         &self,
         operation: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {

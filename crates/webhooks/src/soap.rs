@@ -12,6 +12,7 @@
 
 mod cursor;
 mod limits;
+mod namespaces;
 mod session_id;
 mod value;
 
@@ -132,7 +133,7 @@ fn parse_envelope<'a>(cursor: &mut Cursor<'a, '_>) -> Result<OutboundMessage<'a>
     let mut message = None;
     let mut seen_header = false;
     while let Some(open) = cursor.next_child(WHERE)? {
-        match (open.ns, open.local.as_ref()) {
+        match (open.ns, open.local) {
             (Ns::SoapEnvelope, "Header") if !seen_header && message.is_none() => {
                 seen_header = true;
                 if !open.empty {
@@ -155,7 +156,7 @@ fn parse_body<'a>(cursor: &mut Cursor<'a, '_>) -> Result<OutboundMessage<'a>, Er
     const WHERE: &str = "soapenv:Body";
     let mut message = None;
     while let Some(open) = cursor.next_child(WHERE)? {
-        match (open.ns, open.local.as_ref()) {
+        match (open.ns, open.local) {
             (Ns::Outbound, "notifications") if message.is_none() => {
                 if open.empty {
                     return Err(Error::MissingElement("OrganizationId"));
@@ -189,7 +190,7 @@ fn parse_notifications<'a>(cursor: &mut Cursor<'a, '_>) -> Result<OutboundMessag
         if open.ns != Ns::Outbound {
             return Err(open.unexpected(WHERE));
         }
-        match open.local.as_ref() {
+        match open.local {
             "OrganizationId" => {
                 let id = salesforce_id(cursor.text_of(&open, "OrganizationId")?, "OrganizationId")?;
                 set_once(&mut organization_id, id, "OrganizationId")?;
@@ -242,7 +243,7 @@ fn parse_notification<'a>(cursor: &mut Cursor<'a, '_>) -> Result<Notification<'a
     let mut id = None;
     let mut sobject = None;
     while let Some(open) = cursor.next_child(WHERE)? {
-        match (open.ns, open.local.as_ref()) {
+        match (open.ns, open.local) {
             (Ns::Outbound, "Id") => {
                 let value = salesforce_id(cursor.text_of(&open, "Notification/Id")?, "Id")?;
                 set_once(&mut id, value, "Notification/Id")?;
@@ -294,9 +295,9 @@ fn parse_sobject<'a>(cursor: &mut Cursor<'a, '_>, open: &Open<'a>) -> Result<SOb
             if fields.len() >= limit {
                 return Err(Error::TooManyFields { limit });
             }
-            api_name(&field.local, "sObject field")?;
+            api_name(field.local, "sObject field")?;
             let value = cursor.field_value(&field)?;
-            fields.push((field.local, value));
+            fields.push((Cow::Borrowed(field.local), value));
         }
     }
     Ok(SObject {

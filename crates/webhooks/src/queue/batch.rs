@@ -3,13 +3,14 @@
 //! and a round trip per message. Each message still gets its own answer, and only after the
 //! script that stored its events has returned, so "stored before Ack" holds unchanged.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::RedisStreamQueue;
 use crate::ingest::{Ingest, IngestOutcome};
-use crate::{BoxFuture, Error, Event};
+use crate::{BoxFuture, Error, Event, OutboundMessage};
 
 struct Job {
     items: Vec<(String, String)>,
@@ -20,7 +21,15 @@ struct Job {
 /// `max_batch_events` events per run, never splitting a message, a few runs in flight).
 #[derive(Debug, Clone)]
 pub struct BatchedRedisIngest {
-    jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    queue: RedisStreamQueue,
+    max_batch_events: usize,
+    /// Set when the batching task is started, on first use.
+    jobs: OnceLock<mpsc::Sender<Job>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -35,15 +44,25 @@ impl BatchedRedisIngest {
     /// Runs in flight at once.
     const IN_FLIGHT: usize = 4;
 
-    /// Starts the batching task on the current tokio runtime; it ends when every clone of the
-    /// returned ingest is dropped.
-    ///
-    /// # Panics
-    /// When called outside a tokio runtime.
-    pub fn spawn(queue: RedisStreamQueue, max_batch_events: usize) -> Self {
-        let (jobs, receiver) = mpsc::channel(1024);
-        tokio::spawn(run(queue, receiver, max_batch_events.max(1)));
-        Self { jobs }
+    /// A batching ingest over `queue`. Its task starts on the tokio runtime of the first
+    /// message (so that building one needs no runtime) and ends when every clone is dropped.
+    pub fn new(queue: RedisStreamQueue, max_batch_events: usize) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                queue,
+                max_batch_events: max_batch_events.max(1),
+                jobs: OnceLock::new(),
+            }),
+        }
+    }
+
+    fn jobs(&self) -> &mpsc::Sender<Job> {
+        let shared = &self.shared;
+        shared.jobs.get_or_init(|| {
+            let (jobs, receiver) = mpsc::channel(1024);
+            tokio::spawn(run(shared.queue.clone(), receiver, shared.max_batch_events));
+            jobs
+        })
     }
 }
 
@@ -99,24 +118,38 @@ async fn run(queue: RedisStreamQueue, mut jobs: mpsc::Receiver<Job>, max_events:
     }
 }
 
+impl BatchedRedisIngest {
+    /// Hands encoded events to the batching task and waits for their script run.
+    async fn ingest_items(&self, items: Vec<(String, String)>) -> Result<IngestOutcome, Error> {
+        if items.is_empty() {
+            return Ok(IngestOutcome::default());
+        }
+        let (reply, answer) = oneshot::channel();
+        let stopped = || Error::StoreUnavailable("ingest batcher stopped".to_owned());
+        self.jobs()
+            .send(Job { items, reply })
+            .await
+            .map_err(|_| stopped())?;
+        let codes = answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(Error::StoreUnavailable)?;
+        RedisStreamQueue::outcome(&codes)
+    }
+}
+
 impl Ingest for BatchedRedisIngest {
     fn ingest<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
-        Box::pin(async move {
-            if events.is_empty() {
-                return Ok(IngestOutcome::default());
-            }
-            let items = RedisStreamQueue::encode(events)?;
-            let (reply, answer) = oneshot::channel();
-            let stopped = || Error::StoreUnavailable("ingest batcher stopped".to_owned());
-            self.jobs
-                .send(Job { items, reply })
-                .await
-                .map_err(|_| stopped())?;
-            let codes = answer
-                .await
-                .map_err(|_| stopped())?
-                .map_err(Error::StoreUnavailable)?;
-            RedisStreamQueue::outcome(&codes)
-        })
+        let items = RedisStreamQueue::encode(events);
+        Box::pin(async move { self.ingest_items(items?).await })
+    }
+
+    fn ingest_message<'a>(
+        &'a self,
+        message: &'a OutboundMessage<'_>,
+        received_at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
+        let items = RedisStreamQueue::encode_message(message, received_at);
+        Box::pin(async move { self.ingest_items(items?).await })
     }
 }

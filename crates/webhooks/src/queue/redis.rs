@@ -20,7 +20,9 @@ use redis::{RedisError, Script, Value};
 
 use super::{DeadLetter, Delivery, EventQueue, FailOutcome, QueueLimits, truncate_error};
 use crate::ingest::{Ingest, IngestOutcome};
-use crate::{BoxFuture, Error, Event, IdempotencyTtl, RedisStore};
+use chrono::{DateTime, Utc};
+
+use crate::{BoxFuture, Error, Event, IdempotencyTtl, OutboundMessage, RedisStore, dedupe_key};
 
 /// The atomic ingest: per event, mark it done with `SET NX` and, when it was not marked
 /// before, `XADD` it. Redis runs a script without interleaving, so the mark and the entry appear
@@ -494,6 +496,24 @@ impl EventQueue for RedisStreamQueue {
 }
 
 impl RedisStreamQueue {
+    /// The dedupe key and JSON payload of each notification of a parsed message, written from the
+    /// borrowed message (the same JSON as [`encode`](Self::encode) of its events).
+    pub(crate) fn encode_message(
+        message: &OutboundMessage<'_>,
+        received_at: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, Error> {
+        message
+            .notifications
+            .iter()
+            .map(|notification| {
+                Ok((
+                    dedupe_key(&message.organization_id, &notification.id),
+                    Event::json_of(message, notification, received_at)?,
+                ))
+            })
+            .collect()
+    }
+
     /// The dedupe key and JSON payload of each event, as the ingest script takes them.
     pub(crate) fn encode(events: &[Event]) -> Result<Vec<(String, String)>, Error> {
         events
@@ -540,20 +560,34 @@ impl RedisStreamQueue {
     }
 }
 
+impl RedisStreamQueue {
+    /// One script run over encoded events, checked against their count.
+    async fn ingest_items(&self, items: &[(String, String)]) -> Result<IngestOutcome, Error> {
+        if items.is_empty() {
+            return Ok(IngestOutcome::default());
+        }
+        let codes = self.ingest_encoded(items.iter()).await?;
+        if codes.len() != items.len() {
+            return Err(Error::StoreUnavailable(
+                "short reply from the ingest script".to_owned(),
+            ));
+        }
+        Self::outcome(&codes)
+    }
+}
+
 impl Ingest for RedisStreamQueue {
     fn ingest<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
-        Box::pin(async move {
-            if events.is_empty() {
-                return Ok(IngestOutcome::default());
-            }
-            let items = Self::encode(events)?;
-            let codes = self.ingest_encoded(items.iter()).await?;
-            if codes.len() != items.len() {
-                return Err(Error::StoreUnavailable(
-                    "short reply from the ingest script".to_owned(),
-                ));
-            }
-            Self::outcome(&codes)
-        })
+        let items = Self::encode(events);
+        Box::pin(async move { self.ingest_items(&items?).await })
+    }
+
+    fn ingest_message<'a>(
+        &'a self,
+        message: &'a OutboundMessage<'_>,
+        received_at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<IngestOutcome, Error>> {
+        let items = Self::encode_message(message, received_at);
+        Box::pin(async move { self.ingest_items(&items?).await })
     }
 }

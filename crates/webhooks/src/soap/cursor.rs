@@ -6,70 +6,22 @@ use std::borrow::Cow;
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::{QName, ResolveResult};
-use quick_xml::reader::NsReader;
+use quick_xml::reader::Reader;
 
+use super::Limits;
+pub(super) use super::namespaces::Ns;
+use super::namespaces::Scopes;
 use super::value::{FieldValue, typed};
-use super::{
-    ENTERPRISE_SOBJECT_NS, Limits, OUTBOUND_NS, PARTNER_SOBJECT_NS, SOAP_ENVELOPE_NS, XSD_NS,
-    XSI_NS,
-};
 use crate::Error;
 use crate::error::quote;
-
-/// The namespaces the parser tells apart; everything else is [`Ns::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Ns {
-    SoapEnvelope,
-    Outbound,
-    Xsi,
-    Xsd,
-    Enterprise,
-    Partner,
-    None,
-    Other,
-}
-
-impl Ns {
-    fn of(result: &ResolveResult<'_>) -> Result<Self, Error> {
-        match result {
-            ResolveResult::Unbound => Ok(Self::None),
-            ResolveResult::Unknown(prefix) => Err(Error::MalformedXml(format!(
-                "unbound namespace prefix {:?}",
-                quote(prefix)
-            ))),
-            ResolveResult::Bound(ns) => Ok(match ns.into_inner() {
-                SOAP_ENVELOPE_NS => Self::SoapEnvelope,
-                OUTBOUND_NS => Self::Outbound,
-                XSI_NS => Self::Xsi,
-                XSD_NS => Self::Xsd,
-                ENTERPRISE_SOBJECT_NS => Self::Enterprise,
-                PARTNER_SOBJECT_NS => Self::Partner,
-                _ => Self::Other,
-            }),
-        }
-    }
-
-    fn uri(self) -> &'static str {
-        match self {
-            Self::SoapEnvelope => SOAP_ENVELOPE_NS,
-            Self::Outbound => OUTBOUND_NS,
-            Self::Xsi => XSI_NS,
-            Self::Xsd => XSD_NS,
-            Self::Enterprise => ENTERPRISE_SOBJECT_NS,
-            Self::Partner => PARTNER_SOBJECT_NS,
-            Self::None => "",
-            Self::Other => "other",
-        }
-    }
-}
 
 /// An element just opened: its resolved name and the `xsi:` attributes the parser uses.
 #[derive(Debug)]
 pub(super) struct Open<'a> {
     pub ns: Ns,
-    pub local: Cow<'a, str>,
+    pub local: &'a str,
     /// `<x/>`: no content and no end tag follows.
     pub empty: bool,
     pub xsi_nil: bool,
@@ -81,7 +33,7 @@ impl Open<'_> {
     pub fn unexpected(&self, parent: &'static str) -> Error {
         Error::UnexpectedElement {
             namespace: self.ns.uri().to_owned(),
-            name: quote(&self.local),
+            name: quote(self.local),
             parent,
         }
     }
@@ -89,23 +41,14 @@ impl Open<'_> {
 
 pub(super) struct Cursor<'a, 'l> {
     input: &'a str,
-    reader: NsReader<&'a [u8]>,
+    reader: Reader<&'a [u8]>,
     limits: &'l Limits,
     depth: usize,
+    scopes: Scopes<'a>,
 }
 
 fn xml_error(error: impl std::fmt::Display) -> Error {
     Error::MalformedXml(quote(&error.to_string()))
-}
-
-/// The slice of `input` that `part` is, when it is one (quick-xml hands out borrowed slices of
-/// the input for names); a copy otherwise.
-fn reborrow<'a>(input: &'a str, part: &str) -> Cow<'a, str> {
-    let start = (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
-    match input.get(start..start.wrapping_add(part.len())) {
-        Some(slice) if std::ptr::eq(slice.as_ptr(), part.as_ptr()) => Cow::Borrowed(slice),
-        _ => Cow::Owned(part.to_owned()),
-    }
 }
 
 fn is_blank(text: &str) -> bool {
@@ -113,9 +56,28 @@ fn is_blank(text: &str) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
+/// The prefix an `xmlns` / `xmlns:prefix` attribute declares (`""`: the default namespace).
+fn declared_prefix(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("xmlns")?;
+    if rest.is_empty() {
+        Some("")
+    } else {
+        rest.strip_prefix(':')
+    }
+}
+
+/// A value trimmed, still borrowed when it was.
+fn trimmed(value: Cow<'_, str>) -> Cow<'_, str> {
+    match value {
+        Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+        Cow::Owned(text) if text.trim().len() == text.len() => Cow::Owned(text),
+        Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+    }
+}
+
 impl<'a, 'l> Cursor<'a, 'l> {
     pub fn new(input: &'a str, limits: &'l Limits) -> Self {
-        let mut reader = NsReader::from_str(input);
+        let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
         config.check_end_names = true;
         config.allow_dangling_amp = false;
@@ -126,6 +88,7 @@ impl<'a, 'l> Cursor<'a, 'l> {
             reader,
             limits,
             depth: 0,
+            scopes: Scopes::default(),
         }
     }
 
@@ -137,12 +100,7 @@ impl<'a, 'l> Cursor<'a, 'l> {
     pub fn expect_open(&mut self, parent: &'static str) -> Result<Open<'a>, Error> {
         let mut first = true;
         loop {
-            let (ns, event) = self.reader.read_resolved_event().map_err(xml_error)?;
-            let ns = match &event {
-                Event::Start(_) | Event::Empty(_) => Ns::of(&ns)?,
-                _ => Ns::None,
-            };
-            match event {
+            match self.reader.read_event().map_err(xml_error)? {
                 Event::Decl(decl) if first => {
                     if let Some(encoding) = decl.encoding() {
                         let encoding = encoding.map_err(xml_error)?;
@@ -153,8 +111,8 @@ impl<'a, 'l> Cursor<'a, 'l> {
                         }
                     }
                 }
-                Event::Start(start) => return self.open(ns, &start, false),
-                Event::Empty(start) => return self.open(ns, &start, true),
+                Event::Start(start) => return self.open(&start, false),
+                Event::Empty(start) => return self.open(&start, true),
                 event => self.ignorable(event, parent)?,
             }
             first = false;
@@ -177,16 +135,11 @@ impl<'a, 'l> Cursor<'a, 'l> {
     /// The next child element of the element being read, or `None` at its end tag.
     pub fn next_child(&mut self, parent: &'static str) -> Result<Option<Open<'a>>, Error> {
         loop {
-            let (ns, event) = self.reader.read_resolved_event().map_err(xml_error)?;
-            let ns = match &event {
-                Event::Start(_) | Event::Empty(_) => Ns::of(&ns)?,
-                _ => Ns::None,
-            };
-            match event {
-                Event::Start(start) => return self.open(ns, &start, false).map(Some),
-                Event::Empty(start) => return self.open(ns, &start, true).map(Some),
+            match self.reader.read_event().map_err(xml_error)? {
+                Event::Start(start) => return self.open(&start, false).map(Some),
+                Event::Empty(start) => return self.open(&start, true).map(Some),
                 Event::End(_) => {
-                    self.depth = self.depth.saturating_sub(1);
+                    self.leave();
                     return Ok(None);
                 }
                 event => self.ignorable(event, parent)?,
@@ -195,13 +148,14 @@ impl<'a, 'l> Cursor<'a, 'l> {
     }
 
     /// Skips the content of the element just opened (a SOAP header), within the depth limit.
+    /// Nothing in it is resolved, so its namespace declarations are not needed.
     pub fn skip_element(&mut self) -> Result<(), Error> {
         let until = self.depth.saturating_sub(1);
         loop {
             match self.reader.read_event().map_err(xml_error)? {
                 Event::Start(_) => self.enter()?,
                 Event::End(_) => {
-                    self.depth = self.depth.saturating_sub(1);
+                    self.leave();
                     if self.depth == until {
                         return Ok(());
                     }
@@ -281,14 +235,20 @@ impl<'a, 'l> Cursor<'a, 'l> {
                 Event::GeneralRef(r) => resolve_reference(&r)?,
                 Event::Comment(_) => continue,
                 Event::End(_) => {
-                    self.depth = self.depth.saturating_sub(1);
+                    self.leave();
                     return Ok(text);
                 }
                 Event::Start(start) | Event::Empty(start) => {
-                    let (ns, local) = self.reader.resolver().resolve_element(start.name());
+                    let (tag, name_len) = self.tag_of(&start)?;
+                    self.declare(tag, name_len, self.depth + 1)?;
+                    let qname = &tag[..name_len];
+                    let (namespace, local) = self
+                        .scopes
+                        .element(qname)
+                        .map_or(("", qname), |(ns, local)| (ns.uri(), local));
                     return Err(Error::UnexpectedElement {
-                        namespace: Ns::of(&ns).map(Ns::uri).unwrap_or_default().to_owned(),
-                        name: quote(local.into_inner()),
+                        namespace: namespace.to_owned(),
+                        name: quote(local),
                         parent: element,
                     });
                 }
@@ -318,58 +278,94 @@ impl<'a, 'l> Cursor<'a, 'l> {
         Ok(())
     }
 
-    fn open(&mut self, ns: Ns, start: &BytesStart<'a>, empty: bool) -> Result<Open<'a>, Error> {
+    /// At an end tag: one level up, and the scope of the element it closes ends.
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.scopes.close(self.depth);
+    }
+
+    /// The whole tag (name and attributes) as a slice of the input, and the name's length.
+    /// quick-xml hands out slices of the `&str` it reads, so that the names and values taken
+    /// from it borrow from the body.
+    fn tag_of(&self, start: &BytesStart<'_>) -> Result<(&'a str, usize), Error> {
+        let name = start.name().into_inner();
+        let rest = start.attributes_raw();
+        let begin = (name.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize);
+        let end = (rest.as_ptr() as usize)
+            .wrapping_sub(self.input.as_ptr() as usize)
+            .wrapping_add(rest.len());
+        match self.input.get(begin..end) {
+            Some(tag) if std::ptr::eq(tag.as_ptr(), name.as_ptr()) => Ok((tag, name.len())),
+            _ => Err(Error::MalformedXml("tag not read from the body".to_owned())),
+        }
+    }
+
+    /// Declares the namespace bindings of a tag (element at `level`).
+    fn declare(&mut self, tag: &'a str, name_len: usize, level: usize) -> Result<(), Error> {
+        // Unchecked here: the checked pass in `open` reports malformed attributes.
+        for attribute in Attributes::new(tag, name_len).with_checks(false) {
+            let Ok(attribute) = attribute else { break };
+            if let Some(prefix) = declared_prefix(attribute.key.into_inner()) {
+                self.scopes.declare(prefix, &attribute.value, level)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<Open<'a>, Error> {
         if !empty {
             self.enter()?;
         }
-        let local = reborrow(self.input, start.local_name().into_inner());
-        let mut xsi_nil = false;
-        let mut xsi_type = None;
-        if start.attributes_raw().trim_ascii().is_empty() {
-            return Ok(Open {
-                ns,
-                local,
-                empty,
-                xsi_nil,
-                xsi_type,
-            });
+        let level = if empty { self.depth + 1 } else { self.depth };
+        let (tag, name_len) = self.tag_of(start)?;
+        let has_attributes = !tag[name_len..].trim_ascii().is_empty();
+        if has_attributes {
+            // Declarations first: they apply to the element's own name and attributes.
+            self.declare(tag, name_len, level)?;
         }
-        for attribute in start.attributes() {
-            let attribute = attribute.map_err(xml_error)?;
-            if attribute.key.as_namespace_binding().is_some() {
-                continue;
-            }
-            let (attr_ns, attr_local) = self.reader.resolver().resolve_attribute(attribute.key);
-            if Ns::of(&attr_ns)? != Ns::Xsi {
-                continue;
-            }
-            match attr_local.into_inner() {
-                "nil" => {
-                    let value = attribute
-                        .normalized_value(XmlVersion::Implicit1_0)
-                        .map_err(xml_error)?;
-                    xsi_nil = matches!(value.trim(), "true" | "1");
-                }
-                "type" => {
-                    let value = attribute
-                        .normalized_value(XmlVersion::Implicit1_0)
-                        .map_err(xml_error)?;
-                    let value = value.trim();
-                    let (type_ns, type_local) = self.reader.resolver().resolve(QName(value), true);
-                    let type_ns = Ns::of(&type_ns)?;
-                    let type_local = reborrow(self.input, type_local.into_inner());
-                    xsi_type = Some((type_ns, type_local));
-                }
-                _ => {}
-            }
-        }
-        Ok(Open {
+        let (ns, local) = self.scopes.element(&tag[..name_len])?;
+        let mut open = Open {
             ns,
             local,
             empty,
-            xsi_nil,
-            xsi_type,
-        })
+            xsi_nil: false,
+            xsi_type: None,
+        };
+        if has_attributes {
+            for attribute in Attributes::new(tag, name_len) {
+                let attribute = attribute.map_err(xml_error)?;
+                let key = attribute.key.into_inner();
+                if declared_prefix(key).is_some() {
+                    continue;
+                }
+                let (attr_ns, attr_local) = self.scopes.attribute(key)?;
+                if attr_ns != Ns::Xsi || !matches!(attr_local, "nil" | "type") {
+                    continue;
+                }
+                let value = trimmed(
+                    attribute
+                        .normalized_value(XmlVersion::Implicit1_0)
+                        .map_err(xml_error)?,
+                );
+                if attr_local == "nil" {
+                    open.xsi_nil = matches!(value.as_ref(), "true" | "1");
+                } else {
+                    let (type_ns, type_local) = self.scopes.element(&value)?;
+                    let type_local = match &value {
+                        Cow::Borrowed(text) => {
+                            Cow::Borrowed(&text[text.len() - type_local.len()..])
+                        }
+                        Cow::Owned(_) => Cow::Owned(type_local.to_owned()),
+                    };
+                    open.xsi_type = Some((type_ns, type_local));
+                }
+            }
+        }
+        if empty {
+            // No end tag follows: the element's scope ends here.
+            self.scopes.close(self.depth);
+        }
+        Ok(open)
     }
 
     /// Events that may appear between elements: blanks and comments pass; a DOCTYPE, a

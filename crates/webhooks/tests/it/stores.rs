@@ -286,7 +286,7 @@ async fn batched_redis_ingest_answers_each_message_on_its_own() {
         RedisStore::new(redis.url(), redis.prefix()).unwrap(),
         StreamConfig::default(),
     );
-    let ingest = Arc::new(webhooks::BatchedRedisIngest::spawn(queue.clone(), 50));
+    let ingest = Arc::new(webhooks::BatchedRedisIngest::new(queue.clone(), 50));
     // 40 concurrent messages of 5 notifications, each overlapping the previous by 2.
     let tasks: Vec<_> = (0..40)
         .map(|m| {
@@ -325,7 +325,7 @@ async fn batched_redis_ingest_reports_an_outage() {
         .unwrap()
         .with_timeout(Duration::from_millis(500));
     let queue = RedisStreamQueue::new(store, StreamConfig::default());
-    let ingest = webhooks::BatchedRedisIngest::spawn(queue.clone(), 100);
+    let ingest = webhooks::BatchedRedisIngest::new(queue.clone(), 100);
     redis.stop();
     assert!(matches!(
         ingest.ingest(&events(0, 2)).await,
