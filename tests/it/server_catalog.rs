@@ -109,10 +109,44 @@ impl Org {
         page.records.into_iter().next()
     }
 
+    /// The OpportunityHistory rows of `ids` by opportunity, oldest first (ties by id).
+    async fn history(&self, ids: &[&str]) -> BTreeMap<String, Vec<Record>> {
+        let mut out: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+        for chunk in ids.chunks(200) {
+            let rows = self
+                .rows(
+                    Select::from("OpportunityHistory")
+                        .fields([
+                            "Id",
+                            "OpportunityId",
+                            "StageName",
+                            "CloseDate",
+                            "CreatedDate",
+                        ])
+                        .filter(field("OpportunityId").is_in(chunk.iter().copied()))
+                        .order_by(field("CreatedDate").asc())
+                        .order_by(field("Id").asc()),
+                )
+                .await;
+            for row in rows {
+                let deal = row.get_str("OpportunityId").unwrap().to_owned();
+                out.entry(deal).or_default().push(row);
+            }
+        }
+        out
+    }
+
     /// Open opportunities closing in `[start, end]`, or all open ones.
     async fn open_deals(&self, range: Option<(NaiveDate, NaiveDate)>) -> Vec<Record> {
         let mut select = Select::from("Opportunity")
-            .fields(["Id", "StageName", "Amount", "Probability", "CloseDate"])
+            .fields([
+                "Id",
+                "Name",
+                "StageName",
+                "Amount",
+                "Probability",
+                "CloseDate",
+            ])
             .filter(field("IsClosed").eq(false));
         if let Some((start, end)) = range {
             select = select
@@ -271,7 +305,9 @@ fn check_events(events: &Value, lead: &str) {
     assert_eq!(events["events"][0]["rules"], json!(["lead-follow-up"]));
 }
 
-/// Open deals, amounts, both forecasts and the deals past their close date, for a period.
+/// Open deals, amounts, both forecasts (the historical one by each stage's win rate among the
+/// deals closed in the last 365 days that passed through it), the deals past their close date
+/// and the deals whose close date was pushed out, for a period.
 async fn check_pipeline(
     org: &Org,
     analysis: &Value,
@@ -309,17 +345,76 @@ async fn check_pipeline(
                 .filter(field("CloseDate").le(today)),
         )
         .await;
-    let won = closed
-        .iter()
-        .filter(|o| o.get("IsWon") == Some(&json!(true)))
-        .count();
+    let is_won = |o: &Record| o.get("IsWon") == Some(&json!(true));
+    let won = closed.iter().filter(|o| is_won(o)).count();
     let win_rate = won as f64 / closed.len() as f64;
     assert_eq!(forecast["closedWon"], json!(won), "{forecast}");
     assert_eq!(forecast["closedTotal"], json!(closed.len()));
     assert!((forecast["winRate"].as_f64().unwrap() - win_rate).abs() < 0.0001);
-    assert!(
-        close(&forecast["historical"], total * win_rate),
+    // Per stage: each closed deal counts once for every distinct stage its history shows.
+    let closed_ids: Vec<&str> = closed.iter().map(|o| o.id().unwrap()).collect();
+    let closed_history = org.history(&closed_ids).await;
+    let mut stage_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for deal in &closed {
+        let Some(rows) = closed_history.get(deal.id().unwrap()) else {
+            continue;
+        };
+        let stages: BTreeSet<&str> = rows
+            .iter()
+            .map(|r| r.get_str("StageName").unwrap())
+            .collect();
+        for stage in stages {
+            let e = stage_counts.entry(stage.to_owned()).or_default();
+            e.0 += u64::from(is_won(deal));
+            e.1 += 1;
+        }
+    }
+    assert_eq!(
+        forecast["closedWithoutHistory"],
+        json!(closed.len() - closed_history.len()),
         "{forecast}"
+    );
+    let listed = forecast["stageWinRates"].as_array().unwrap();
+    assert_eq!(listed.len(), stage_counts.len(), "{forecast}");
+    for (stage, (won, total)) in &stage_counts {
+        let got = entry(&forecast["stageWinRates"], "stage", stage);
+        assert_eq!(got["closedWon"], json!(won), "{got}");
+        assert_eq!(got["closedTotal"], json!(total), "{got}");
+        let want = *won as f64 / *total as f64;
+        assert!(
+            (got["winRate"].as_f64().unwrap() - want).abs() < 0.0001,
+            "{got}"
+        );
+    }
+    // The documented minimum sample: below it a stage's deals get the overall rate.
+    assert_eq!(forecast["minStageSamples"], 10);
+    let rate_of = |stage: &str| match stage_counts.get(stage) {
+        Some((won, total)) if *total >= 10 => (*won as f64 / *total as f64, "stage"),
+        _ => (win_rate, "overall"),
+    };
+    let historical: f64 = deals
+        .iter()
+        .map(|d| number(d, "Amount") * rate_of(d.get_str("StageName").unwrap()).0)
+        .sum();
+    assert!(
+        close(&forecast["historical"], historical),
+        "{forecast} vs {historical}"
+    );
+    for row in forecast["byStage"].as_array().unwrap() {
+        let (rate, basis) = rate_of(row["stage"].as_str().unwrap());
+        assert_eq!(row["winRateBasis"], basis, "{row}");
+        assert!(
+            (row["winRate"].as_f64().unwrap() - rate).abs() < 0.0001,
+            "{row}"
+        );
+    }
+    assert!(
+        forecast["byStage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["winRateBasis"] == "stage"),
+        "the demo's history is enough for some stage's own rate: {forecast}"
     );
     let slipped: Vec<&Record> = deals
         .iter()
@@ -329,6 +424,84 @@ async fn check_pipeline(
     assert_eq!(passed["deals"], json!(slipped.len()), "{passed}");
     let slipped_amount: f64 = slipped.iter().map(|d| number(d, "Amount")).sum();
     assert!(close(&passed["amount"], slipped_amount), "{passed}");
+
+    // Pushed: the current close date is later than one the history recorded; each later move
+    // along the recorded dates (then the current one) is a push with its days.
+    let ids: Vec<&str> = deals.iter().map(|d| d.id().unwrap()).collect();
+    let open_history = org.history(&ids).await;
+    let mut pushed: Vec<(i64, f64, String, u64, NaiveDate)> = Vec::new();
+    for deal in &deals {
+        let current = day(deal, "CloseDate").unwrap();
+        let Some(rows) = open_history.get(deal.id().unwrap()) else {
+            continue;
+        };
+        let recorded: Vec<NaiveDate> = rows.iter().filter_map(|r| day(r, "CloseDate")).collect();
+        if !recorded.iter().any(|d| *d < current) {
+            continue;
+        }
+        let mut dates = recorded.clone();
+        dates.push(current);
+        let moves: Vec<i64> = dates
+            .windows(2)
+            .map(|w| (w[1] - w[0]).num_days())
+            .filter(|d| *d > 0)
+            .collect();
+        pushed.push((
+            moves.iter().sum(),
+            number(deal, "Amount"),
+            deal.id().unwrap().to_owned(),
+            moves.len() as u64,
+            recorded[0],
+        ));
+    }
+    assert!(
+        !pushed.is_empty(),
+        "the demo has pushed deals in {start}..{end}"
+    );
+    let summary = entry(&analysis["riskSummary"], "risk", "closeDatePushed");
+    assert_eq!(summary["deals"], json!(pushed.len()), "{summary}");
+    let pushed_amount: f64 = pushed.iter().map(|p| p.1).sum();
+    assert!(close(&summary["amount"], pushed_amount), "{summary}");
+    let report = &analysis["pushedCloseDates"];
+    assert_eq!(report["deals"], json!(pushed.len()), "{report}");
+    assert!(close(&report["amount"], pushed_amount), "{report}");
+    assert_eq!(
+        report["pushes"],
+        json!(pushed.iter().map(|p| p.3).sum::<u64>())
+    );
+    assert_eq!(
+        report["daysPushed"],
+        json!(pushed.iter().map(|p| p.0).sum::<i64>())
+    );
+    pushed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let largest = report["largest"].as_array().unwrap();
+    assert_eq!(largest.len(), pushed.len().min(5), "{report}");
+    for (got, (days, _, id, pushes, first)) in largest.iter().zip(&pushed) {
+        assert_eq!(got["id"], json!(id), "{report}");
+        assert_eq!(got["daysPushed"], json!(days), "{got}");
+        assert_eq!(got["pushes"], json!(pushes), "{got}");
+        assert_eq!(got["firstCloseDate"], first.to_string(), "{got}");
+    }
+    // Every listed deal carries the risk exactly when it was pushed, with the same figures.
+    let by_id: BTreeMap<&str, &(i64, f64, String, u64, NaiveDate)> =
+        pushed.iter().map(|p| (p.2.as_str(), p)).collect();
+    for list in ["atRiskDeals", "likelyToClose"] {
+        for deal in analysis[list].as_array().unwrap() {
+            let risk = deal["risks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["risk"] == "closeDatePushed");
+            match (risk, by_id.get(deal["id"].as_str().unwrap())) {
+                (None, None) => {}
+                (Some(risk), Some((days, _, _, pushes, _))) => {
+                    assert_eq!(risk["daysPushed"], json!(days), "{deal}");
+                    assert_eq!(risk["pushes"], json!(pushes), "{deal}");
+                }
+                _ => panic!("closeDatePushed does not match the history: {deal}"),
+            }
+        }
+    }
 }
 
 /// "Which deals are most likely to close this month?": open deals of the month, ranked by

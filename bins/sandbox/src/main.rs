@@ -17,7 +17,8 @@ enum Dataset {
     Empty,
     /// Tens of records per object.
     Tiny,
-    /// About 23,000 records (1,000 accounts, 5,000 leads, 10,000 activities, …).
+    /// About 32,000 records (1,000 accounts, 5,000 leads, 10,000 activities, 9,000
+    /// stage-history rows, …).
     Demo,
     /// About 1,000,000 records.
     Large,

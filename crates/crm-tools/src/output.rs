@@ -50,6 +50,14 @@ pub(crate) fn number(record: &Record, path: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A date field, or the (UTC) day of a date-time field, by path (`None` when absent).
+pub(crate) fn day(record: &Record, path: &str) -> Option<chrono::NaiveDate> {
+    record
+        .get_str(path)
+        .and_then(|d| d.get(..10))
+        .and_then(|d| d.parse().ok())
+}
+
 /// A boolean field by path (`false` when absent).
 pub(crate) fn flag(record: &Record, path: &str) -> bool {
     record.get(path).and_then(Value::as_bool).unwrap_or(false)

@@ -12,6 +12,7 @@ mod route_leads;
 mod score_leads;
 mod search_fetch;
 mod search_leads;
+mod stage_history;
 mod update_contact;
 // The generic catalog (querySoql … getApiUsage).
 mod api_usage;

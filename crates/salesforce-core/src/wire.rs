@@ -60,6 +60,9 @@ pub mod error_code {
     pub const INVALID_BATCH_REQUEST: &str = "INVALID_BATCH_REQUEST";
     /// An upsert by external id matched more than one record (300).
     pub const MULTIPLE_CHOICES: &str = "MULTIPLE_CHOICES";
+    /// The object cannot be created, updated or deleted through the API at all, e.g.
+    /// `entity type cannot be inserted: Opportunity History` (400).
+    pub const CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY: &str = "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY";
 }
 
 /// One entry of a REST error body, which is a JSON array of these:

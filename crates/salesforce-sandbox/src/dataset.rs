@@ -1,8 +1,11 @@
 //! The deterministic, seeded dataset generator: realistic accounts, contacts, leads,
 //! opportunities, contact roles, cases, tasks and events with dates spread around the clock's
 //! "today" (some created today and this week), in three sizes; the demo size also has the
-//! showcase history of `showcase` ("Acme Corp", deals past their close date).
+//! showcase history of `showcase` ("Acme Corp", deals past their close date). Every
+//! opportunity gets its stage history (`history`: OpportunityHistory rows, some close dates
+//! pushed out).
 
+mod history;
 mod names;
 mod rng;
 mod showcase;
@@ -26,10 +29,10 @@ use rng::Rng;
 pub enum DatasetSize {
     /// Tens of records per object, for tests.
     Tiny,
-    /// About 1,000 accounts, 3,000 contacts, 5,000 leads, 2,000 opportunities, 1,000 cases and
-    /// 10,000 tasks and events: enough that queries page.
+    /// About 1,000 accounts, 3,000 contacts, 5,000 leads, 2,000 opportunities (with about 9,000
+    /// stage-history rows), 1,000 cases and 10,000 tasks and events: enough that queries page.
     Demo,
-    /// About 1,000,000 records in total, for benchmarks.
+    /// About 1,000,000 records in total (plus the opportunities' stage history), for benchmarks.
     Large,
 }
 
@@ -798,13 +801,10 @@ pub fn generate(
     }
     if size == DatasetSize::Demo {
         showcase::add(&mut loader, seed, &accounts, &owners);
-        // The showcase's size is not part of `counts`: report the final figure once.
-        loader.total = loader.done;
-        (loader.progress)(Progress {
-            done: loader.done,
-            total: loader.total,
-        });
     }
+    // Neither the showcase's size nor the history's is part of `counts`: the history sets the
+    // final total and reports it once.
+    history::add(&mut loader, seed);
 }
 
 #[cfg(test)]
@@ -930,5 +930,64 @@ mod tests {
                 .unwrap();
             assert_eq!(r.get(prob).as_f64(), Some(f64::from(s.probability)));
         }
+        // Every opportunity has a stage history that ends at its current values.
+        let (_, hist, rows) = data.object("OpportunityHistory").unwrap();
+        let h = |n: &str| hist.field_index(n).unwrap();
+        let mut by_opp: std::collections::HashMap<RecordId, Vec<&Record>> = Default::default();
+        for r in rows.rows() {
+            by_opp
+                .entry(r.get(h("OpportunityId")).as_id().unwrap())
+                .or_default()
+                .push(r);
+        }
+        let (amount, created) = (
+            opp.field_index("Amount").unwrap(),
+            opp.field_index("CreatedDate").unwrap(),
+        );
+        let (mut pushed_open, mut closed_with_path, mut closed) = (0, 0, 0);
+        for r in opps.rows() {
+            let past = &by_opp[&r.id];
+            let times: Vec<&Value> = past.iter().map(|p| p.get(h("CreatedDate"))).collect();
+            assert_eq!(times[0], r.get(created), "the first row is the creation");
+            assert!(
+                times
+                    .windows(2)
+                    .all(|w| matches!(w, [Value::DateTime(a), Value::DateTime(b)] if a <= b))
+            );
+            assert!(
+                times
+                    .iter()
+                    .all(|t| matches!(t, Value::DateTime(t) if *t <= now))
+            );
+            let last = past.last().unwrap();
+            assert_eq!(last.get(h("StageName")), r.get(stage));
+            assert_eq!(last.get(h("Amount")), r.get(amount));
+            assert_eq!(last.get(h("Probability")), r.get(prob));
+            assert_eq!(last.get(h("CloseDate")), r.get(close));
+            let first_close = past[0].get(h("CloseDate"));
+            if r.get(closed) == &Value::Bool(false) {
+                if matches!((first_close, r.get(close)), (Value::Date(a), Value::Date(b)) if a < b)
+                {
+                    pushed_open += 1;
+                }
+            } else {
+                closed += 1;
+                let open_before = past.iter().any(|p| {
+                    crate::schema::standard::opportunity_stage(
+                        p.get(h("StageName")).as_text().unwrap(),
+                    )
+                    .is_some_and(|s| !s.closed)
+                });
+                closed_with_path += usize::from(open_before);
+            }
+        }
+        assert!(
+            pushed_open >= 300,
+            "{pushed_open} open deals with a pushed close date"
+        );
+        assert_eq!(
+            closed_with_path, closed,
+            "closed deals passed through open stages"
+        );
     }
 }

@@ -78,6 +78,18 @@ impl ApiFailure {
         )
     }
 
+    /// 400 `CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY` `entity type cannot be {verb}: {label}` for an
+    /// object the API may not write (`inserted`, `updated` or `deleted`), as Salesforce answers
+    /// for read-only objects such as the history objects. The insert and update wording is
+    /// Salesforce's; the delete wording follows it (unverified).
+    pub fn read_only_entity(verb: &str, label: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            error_code::CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY,
+            format!("entity type cannot be {verb}: {label}"),
+        )
+    }
+
     /// 400 `JSON_PARSER_ERROR`.
     pub fn json(message: impl Into<String>) -> Self {
         Self::new(

@@ -10,6 +10,7 @@
 pub mod changes;
 pub mod convert;
 pub(crate) mod derive;
+pub mod history;
 pub mod record;
 pub mod table;
 
@@ -670,11 +671,7 @@ impl<'a> Txn<'a> {
     ) -> Result<RecordId, ApiFailure> {
         let (obj, def) = resolve_object(self.data, object)?;
         if !def.createable {
-            return Err(ApiFailure::new(
-                StatusCode::BAD_REQUEST,
-                error_code::INVALID_TYPE,
-                format!("entity type {} does not support insert", def.name),
-            ));
+            return Err(ApiFailure::read_only_entity("inserted", &def.label));
         }
         let def = def.clone();
         let mut record = Record::new(make_id(&def.key_prefix, 0));
@@ -696,11 +693,30 @@ impl<'a> Txn<'a> {
         record.id = id;
         self.data
             .stamp_new(&plan, &mut record, self.user, self.now, &explicit_fn);
+        let history = history::row(self.data, obj, &record, None);
+        self.push(obj, record);
+        if let Some((history, row)) = history {
+            self.push_history(history, row);
+        }
+        Ok(id)
+    }
+
+    fn push(&mut self, obj: ObjectIdx, record: Record) {
         if let Some(table) = self.data.tables.get_mut(obj) {
             let row = table.push(record);
             self.undo.push(Undo::Insert(obj, row));
         }
-        Ok(id)
+    }
+
+    /// Stamps and stores a history row the org writes itself (never through the API checks).
+    fn push_history(&mut self, obj: ObjectIdx, mut row: Record) {
+        let Some(plan) = self.data.insert_plan(obj) else {
+            return;
+        };
+        row.id = self.data.next_id(obj);
+        self.data
+            .stamp_new(&plan, &mut row, self.user, self.now, &|_| false);
+        self.push(obj, row);
     }
 
     fn live_row(
@@ -738,6 +754,9 @@ impl<'a> Txn<'a> {
         fields: &Map<String, Json>,
     ) -> Result<RecordId, ApiFailure> {
         let (obj, def) = resolve_object(self.data, object)?;
+        if !def.updateable {
+            return Err(ApiFailure::read_only_entity("updated", &def.label));
+        }
         let def = def.clone();
         let (row, old) = self.live_row(obj, &def, id)?;
         let mut record = old.clone();
@@ -756,7 +775,11 @@ impl<'a> Txn<'a> {
             record.set(idx, Value::Id(self.user));
         }
         let new_id = record.id;
+        let history = history::row(self.data, obj, &record, Some(&old));
         self.replace(obj, row, record);
+        if let Some((history, row)) = history {
+            self.push_history(history, row);
+        }
         Ok(new_id)
     }
 
@@ -846,11 +869,7 @@ impl<'a> Txn<'a> {
         let (obj, def) = resolve_object(self.data, object)?;
         let def = def.clone();
         if !def.deletable {
-            return Err(ApiFailure::new(
-                StatusCode::BAD_REQUEST,
-                error_code::INVALID_TYPE,
-                format!("entity type {} does not support delete", def.name),
-            ));
+            return Err(ApiFailure::read_only_entity("deleted", &def.label));
         }
         let (row, record) = self.live_row(obj, &def, id)?;
         let record_id = record.id;

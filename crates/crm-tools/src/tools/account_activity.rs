@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::account_insights::{account_arg, account_missing, resolve_account};
 use super::{Shared, org_property, query, read_only, text_property};
-use crate::output::{nullable, respond, show, text};
+use crate::output::{day, nullable, respond, show, text};
 use crate::{CrmConfig, Error};
 
 /// Rows read per kind of record.
@@ -119,13 +119,6 @@ Example: \"Summarize all interactions with Acme Corp in the last 6 months\" → 
             "required": ["account", "window", "totals", "byMonth", "recent", "lastInteraction", "truncated"]
         }))
         .annotations(read_only())
-}
-
-fn day(record: &Record, field: &str) -> Option<NaiveDate> {
-    record
-        .get_str(field)
-        .and_then(|d| d.get(..10))
-        .and_then(|d| d.parse().ok())
 }
 
 /// One timeline entry.

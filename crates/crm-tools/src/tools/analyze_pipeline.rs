@@ -1,7 +1,8 @@
 //! `analyzePipeline`: the open opportunities closing in a period (optionally one owner's), with
-//! risk factors per deal, a forecast weighted by stage probability and one by the historical
-//! win rate, and the deals most likely to close with reasons. The rules are in
-//! `analytics::pipeline`; this module reads the facts and assembles the answer.
+//! risk factors per deal (pushed close dates and time in stage from the stage history), a
+//! forecast weighted by stage probability and one by each stage's historical win rate, and the
+//! deals most likely to close with reasons. The rules are in `analytics::pipeline`; this module
+//! reads the facts and assembles the answer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,12 +16,14 @@ use serde_json::{Value, json};
 
 use super::activity_dates::activity_by;
 use super::search_leads::owner_filter;
+use super::stage_history::history_of;
 use super::{Shared, count, org_property, query, read_only, text_property};
 use crate::analytics::periods::{self, PERIOD_PATTERN, Period};
 use crate::analytics::pipeline::{
-    Deal, RISKS, Thresholds, WinRate, forecast, likelihood, percentile, risks,
+    Deal, MIN_STAGE_SAMPLES, RISKS, Thresholds, WinRate, forecast, likelihood, percentile, pushes,
+    rate_for, risks, stage_since, stage_win_rates,
 };
-use crate::output::{cents, money, nullable, number, respond, show, text};
+use crate::output::{cents, day as date, money, nullable, number, respond, show, text};
 use crate::{CrmConfig, Error};
 
 /// Open opportunities analysed per call.
@@ -65,9 +68,22 @@ pub(crate) fn output_schema() -> Value {
         "type": "object",
         "properties": {
             "risk": {"type": "string", "enum": RISKS.map(|(k, _)| k)},
-            "detail": {"type": "string"}
+            "detail": {"type": "string"},
+            "pushes": {"type": "integer", "description": "closeDatePushed only: how many times the close date moved later."},
+            "daysPushed": {"type": "integer", "description": "closeDatePushed only: the days of those moves added up."},
+            "firstCloseDate": {"type": "string", "format": "date", "description": "closeDatePushed only: the close date the stage history starts with."}
         },
         "required": ["risk", "detail"]
+    });
+    let stage_rate = json!({
+        "type": "object",
+        "properties": {
+            "stage": {"type": "string"},
+            "closedWon": {"type": "integer", "description": "Won deals closed in the lookback whose history passed through the stage."},
+            "closedTotal": {"type": "integer", "description": "Won and lost deals closed in the lookback whose history passed through the stage."},
+            "winRate": {"type": "number", "minimum": 0, "maximum": 1, "description": "closedWon / closedTotal (0 when none)."}
+        },
+        "required": ["stage", "closedWon", "closedTotal", "winRate"]
     });
     let deal = json!({
         "type": "object",
@@ -126,11 +142,14 @@ pub(crate) fn output_schema() -> Value {
                 "type": "object",
                 "properties": {
                     "weighted": {"type": "number", "description": "Σ amount × stage probability / 100."},
-                    "historical": {"type": "number", "description": "Σ amount × historical win rate."},
-                    "winRate": {"type": "number", "minimum": 0, "maximum": 1},
+                    "historical": {"type": "number", "description": "Σ amount × the historical win rate of the deal's current stage (the overall win rate for a stage with fewer than minStageSamples closed deals)."},
+                    "winRate": {"type": "number", "minimum": 0, "maximum": 1, "description": "Overall: won / closed in the lookback."},
                     "winRateBasis": {"type": "string"},
                     "closedWon": {"type": "integer"},
                     "closedTotal": {"type": "integer"},
+                    "closedWithoutHistory": {"type": "integer", "description": "Closed deals with no stage history: counted in the overall rate only."},
+                    "minStageSamples": {"type": "integer"},
+                    "stageWinRates": {"type": "array", "items": stage_rate, "description": "Every stage the closed deals' histories passed through, by name."},
                     "byStage": {"type": "array", "items": {
                         "type": "object",
                         "properties": {
@@ -139,12 +158,39 @@ pub(crate) fn output_schema() -> Value {
                             "amount": {"type": "number"},
                             "weighted": {"type": "number"},
                             "historical": {"type": "number"},
-                            "winRate": {"type": "number"}
+                            "winRate": {"type": "number", "description": "The rate applied to the stage's deals."},
+                            "winRateBasis": {"type": "string", "enum": ["stage", "overall"], "description": "stage: its own rate; overall: fewer than minStageSamples closed deals passed through it."},
+                            "stageClosedWon": {"type": "integer"},
+                            "stageClosedTotal": {"type": "integer"}
                         },
-                        "required": ["stage", "deals", "amount", "weighted", "historical", "winRate"]
+                        "required": ["stage", "deals", "amount", "weighted", "historical", "winRate", "winRateBasis", "stageClosedWon", "stageClosedTotal"]
                     }}
                 },
-                "required": ["weighted", "historical", "winRate", "winRateBasis", "closedWon", "closedTotal", "byStage"]
+                "required": ["weighted", "historical", "winRate", "winRateBasis", "closedWon", "closedTotal", "closedWithoutHistory", "minStageSamples", "stageWinRates", "byStage"]
+            },
+            "pushedCloseDates": {
+                "type": "object",
+                "properties": {
+                    "deals": {"type": "integer"},
+                    "amount": {"type": "number"},
+                    "pushes": {"type": "integer"},
+                    "daysPushed": {"type": "integer"},
+                    "largest": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "name": nullable("string"),
+                            "amount": nullable("number"),
+                            "closeDate": {"type": "string", "format": "date"},
+                            "firstCloseDate": {"type": "string", "format": "date"},
+                            "pushes": {"type": "integer"},
+                            "daysPushed": {"type": "integer"}
+                        },
+                        "required": ["id", "name", "amount", "closeDate", "firstCloseDate", "pushes", "daysPushed"]
+                    }, "description": "Most days pushed first, then largest amount, then id."}
+                },
+                "required": ["deals", "amount", "pushes", "daysPushed", "largest"],
+                "description": "The analysed deals whose close date is later than one their stage history recorded earlier."
             },
             "riskSummary": {"type": "array", "items": {
                 "type": "object",
@@ -160,7 +206,7 @@ pub(crate) fn output_schema() -> Value {
             "likelyToClose": {"type": "array", "items": deal, "description": "Highest likelihood first, then largest amount."},
             "notes": {"type": "array", "items": {"type": "string"}}
         },
-        "required": ["period", "owner", "asOf", "thresholds", "totals", "forecast", "riskSummary", "atRiskDeals", "likelyToClose", "notes"]
+        "required": ["period", "owner", "asOf", "thresholds", "totals", "forecast", "pushedCloseDates", "riskSummary", "atRiskDeals", "likelyToClose", "notes"]
     })
 }
 
@@ -171,8 +217,8 @@ pub(crate) fn tool(config: &CrmConfig) -> Tool {
         .title("Analyze pipeline")
         .description(format!(
             "Analyzes the open opportunities whose close date falls in a period (optionally one owner's): risk factors per deal, a forecast, and the deals most likely to close, all computed in code from the org's records (quote the figures). \
-Risks: closeDatePassed (close date before today, still open), staleStage (not modified in staleDays, default {}), noRecentActivity (no task/event dated in inactiveDays, default {}), largeLowProbability (amount ≥ largeAmount, default the period's {LARGE_PERCENTILE}th-percentile amount, at probability ≤ lowProbability, default {}%). \
-Forecast: weighted = Σ amount × stage probability; historical = Σ amount × the win rate of opportunities closed in the last {} days. \
+Risks: closeDatePassed (close date before today, still open), closeDatePushed (close date later than one the stage history recorded earlier; with the number of pushes and days pushed), staleStage (stage unchanged in staleDays, default {}, from the stage history; the last modification without history), noRecentActivity (no task/event dated in inactiveDays, default {}), largeLowProbability (amount ≥ largeAmount, default the period's {LARGE_PERCENTILE}th-percentile amount, at probability ≤ lowProbability, default {}%). \
+Forecast: weighted = Σ amount × stage probability; historical = Σ amount × the win rate of the deal's stage: won / (won + lost) among opportunities closed in the last {} days whose history passed through that stage (the overall win rate when fewer than {MIN_STAGE_SAMPLES} did). \
 likelyToClose ranks deals by stage probability reduced by a fifth per risk factor, with reasons. \
 Period: `period` (this_month, next_month, this_quarter, next_quarter, last_quarter, this_year, a fiscal quarter like \"Q1 2027\", or \"FY2027\") or `closeFrom`/`closeTo` dates. \
 Examples: \"key risks for our Q1 pipeline\" → {{\"period\":\"Q1 2027\"}}; \"deals most likely to close this month\" → {{\"period\":\"this_month\"}}.",
@@ -197,13 +243,6 @@ Examples: \"key risks for our Q1 pipeline\" → {{\"period\":\"Q1 2027\"}}; \"de
         }))
         .output_schema(output_schema())
         .annotations(read_only())
-}
-
-fn date(record: &Record, field: &str) -> Option<NaiveDate> {
-    record
-        .get_str(field)
-        .and_then(|d| d.get(..10))
-        .and_then(|d| d.parse().ok())
 }
 
 const FIELDS: [&str; 12] = [
@@ -278,26 +317,40 @@ pub(crate) async fn run(
         .iter()
         .filter_map(|r| r.id().map(str::to_owned))
         .collect();
-    let activity = activity_by(
-        &connection,
-        "WhatId",
-        &ids,
-        today - Duration::days(ACTIVITY_LOOKBACK_DAYS),
-        today,
-    )
-    .await?;
+    let closed_ids: Vec<String> = closed
+        .iter()
+        .filter_map(|r| r.id().map(str::to_owned))
+        .collect();
+    let (activity, history, closed_history) = futures::try_join!(
+        activity_by(
+            &connection,
+            "WhatId",
+            &ids,
+            today - Duration::days(ACTIVITY_LOOKBACK_DAYS),
+            today,
+        ),
+        history_of(&connection, &ids),
+        history_of(&connection, &closed_ids),
+    )?;
+    let no_history = Vec::new();
+    let history_for = |id: &str| history.by_deal.get(id).unwrap_or(&no_history);
 
     let deals: Vec<Deal> = records
         .iter()
         .map(|r| {
             let id = r.id().unwrap_or_default().to_owned();
+            let stage = r.get_str("StageName").unwrap_or_default().to_owned();
+            let close_date = date(r, "CloseDate");
+            let past = history_for(&id);
             Deal {
                 last_activity: activity.get(&id).and_then(|a| a.latest),
+                stage_since: stage_since(past, &stage),
+                pushes: pushes(past, close_date),
                 id,
-                stage: r.get_str("StageName").unwrap_or_default().to_owned(),
+                stage,
                 amount: r.get("Amount").and_then(Value::as_f64),
                 probability: r.get("Probability").and_then(Value::as_f64).unwrap_or(0.0),
-                close_date: date(r, "CloseDate"),
+                close_date,
                 last_modified: date(r, "LastModifiedDate"),
             }
         })
@@ -324,7 +377,19 @@ pub(crate) async fn run(
         closed: closed.len() as u64,
     };
     let win_rate = win.rate();
-    let (weighted, historical) = forecast(&deals, win_rate);
+    let is_won = |r: &Record| r.get("IsWon").and_then(Value::as_bool) == Some(true);
+    let stage_rates = stage_win_rates(closed.iter().filter_map(|r| {
+        let past = closed_history.by_deal.get(r.id()?)?;
+        Some((is_won(r), past.as_slice()))
+    }));
+    let closed_without_history = closed
+        .iter()
+        .filter(|r| {
+            r.id()
+                .is_none_or(|id| !closed_history.by_deal.contains_key(id))
+        })
+        .count();
+    let (weighted, historical) = forecast(&deals, |d| rate_for(&d.stage, &stage_rates, win).rate);
 
     let analysed: Vec<(&Record, &Deal, Vec<_>)> = records
         .iter()
@@ -403,23 +468,72 @@ pub(crate) async fn run(
     }
     let mut by_stage: Vec<(&str, (u64, f64, f64))> = by_stage.into_iter().collect();
     by_stage.sort_by(|a, b| b.1.1.total_cmp(&a.1.1).then_with(|| a.0.cmp(b.0)));
+    let mut notes = Vec::new();
     let by_stage: Vec<Value> = by_stage
         .into_iter()
         .map(|(stage, (n, amount, w))| {
+            let rate = rate_for(stage, &stage_rates, win);
+            if !rate.from_stage {
+                notes.push(format!(
+                    "Stage {stage}: {} closed deal(s) in the lookback passed through it, fewer than {MIN_STAGE_SAMPLES}: its deals are weighted by the overall win rate.",
+                    rate.sample.closed
+                ));
+            }
             json!({
                 "stage": stage,
                 "deals": n,
                 "amount": cents(amount),
                 "weighted": cents(w),
-                "historical": cents(amount * win_rate),
-                "winRate": win_rate,
+                "historical": cents(amount * rate.rate),
+                "winRate": ratio(rate.rate),
+                "winRateBasis": if rate.from_stage { "stage" } else { "overall" },
+                "stageClosedWon": rate.sample.won,
+                "stageClosedTotal": rate.sample.closed,
             })
         })
         .collect();
-    let mut notes = vec![
-        "Stale stage uses LastModifiedDate (any change to the deal), and the historical forecast applies one win rate to every stage: stage history (OpportunityHistory) is not read.".to_owned(),
-        "Pushed close dates are not detected: that needs OpportunityFieldHistory/OpportunityHistory, which this tool does not read.".to_owned(),
-    ];
+    let stage_win_rates: Vec<Value> = stage_rates
+        .iter()
+        .map(|(stage, w)| {
+            json!({"stage": stage, "closedWon": w.won, "closedTotal": w.closed, "winRate": ratio(w.rate())})
+        })
+        .collect();
+    let mut pushed: Vec<(&Record, &Deal)> = records
+        .iter()
+        .zip(&deals)
+        .filter(|(_, d)| d.pushes.is_some())
+        .collect();
+    pushed.sort_by(|a, b| {
+        let days = |d: &Deal| d.pushes.map_or(0, |p| p.days);
+        days(b.1)
+            .cmp(&days(a.1))
+            .then_with(|| amount_of(b.1).total_cmp(&amount_of(a.1)))
+            .then_with(|| a.1.id.cmp(&b.1.id))
+    });
+    let pushed_close_dates = json!({
+        "deals": pushed.len(),
+        "amount": cents(pushed.iter().map(|(_, d)| amount_of(d)).sum()),
+        "pushes": pushed.iter().filter_map(|(_, d)| d.pushes).map(|p| u64::from(p.pushes)).sum::<u64>(),
+        "daysPushed": pushed.iter().filter_map(|(_, d)| d.pushes).map(|p| p.days).sum::<i64>(),
+        "largest": pushed.iter().take(limit).filter_map(|(r, d)| {
+            let p = d.pushes?;
+            Some(json!({
+                "id": d.id,
+                "name": text(r, "Name"),
+                "amount": number(r, "Amount"),
+                "closeDate": d.close_date.map(|c| c.to_string()),
+                "firstCloseDate": p.first.to_string(),
+                "pushes": p.pushes,
+                "daysPushed": p.days,
+            }))
+        }).collect::<Vec<_>>(),
+    });
+    notes.push(format!(
+        "Stage history (OpportunityHistory) gives pushed close dates, the day each deal entered its stage (staleStage; LastModifiedDate for a deal without history) and the stages closed deals passed through; {closed_without_history} closed deal(s) without history count in the overall win rate only."
+    ));
+    if history.truncated || closed_history.truncated {
+        notes.push("Some deals have more stage history than is read per call: their pushes and stages may be incomplete.".to_owned());
+    }
     if open_count > records.len() as u64 {
         notes.push(format!(
             "Only the first {} of {open_count} open deals (soonest close first) were analysed: narrow the period or pass an owner.",
@@ -455,15 +569,19 @@ pub(crate) async fn run(
         "forecast": {
             "weighted": cents(weighted),
             "historical": cents(historical),
-            "winRate": (win_rate * 10_000.0).round() / 10_000.0,
+            "winRate": ratio(win_rate),
             "winRateBasis": format!(
                 "{} won of {} opportunities closed {} to {}",
                 win.won, win.closed, lookback_from, today
             ),
             "closedWon": win.won,
             "closedTotal": win.closed,
+            "closedWithoutHistory": closed_without_history,
+            "minStageSamples": MIN_STAGE_SAMPLES,
+            "stageWinRates": stage_win_rates,
             "byStage": by_stage,
         },
+        "pushedCloseDates": pushed_close_dates,
         "riskSummary": risk_summary,
         "atRiskDeals": at_risk.iter().take(limit).map(|(r, d, found)| deal_json(r, d, found)).collect::<Vec<_>>(),
         "likelyToClose": likely.iter().take(limit).map(|(_, (r, d, found))| deal_json(r, d, found)).collect::<Vec<_>>(),
@@ -472,12 +590,17 @@ pub(crate) async fn run(
     Ok(respond(summarize(&structured), structured))
 }
 
+/// A rate rounded to four decimals, as the output reports rates.
+fn ratio(rate: f64) -> f64 {
+    (rate * 10_000.0).round() / 10_000.0
+}
+
 fn summarize(s: &Value) -> String {
     let t = &s["totals"];
     let f = &s["forecast"];
     let amount = |v: &Value| money(v.as_f64().unwrap_or(0.0));
     let mut out = format!(
-        "Pipeline {} ({} to {}){}: {} open deals, total {}; weighted forecast {}, historical forecast {} (win rate {:.1}%). {} deals ({}) have at least one risk.\n",
+        "Pipeline {} ({} to {}){}: {} open deals, total {}; weighted forecast {}, historical forecast {} (by stage win rate; overall {:.1}%). {} deals ({}) have at least one risk; {} had their close date pushed out ({} days in all).\n",
         show(&s["period"]["label"]),
         show(&s["period"]["start"]),
         show(&s["period"]["end"]),
@@ -491,6 +614,8 @@ fn summarize(s: &Value) -> String {
         f["winRate"].as_f64().unwrap_or(0.0) * 100.0,
         show(&t["atRisk"]),
         amount(&t["atRiskAmount"]),
+        show(&s["pushedCloseDates"]["deals"]),
+        show(&s["pushedCloseDates"]["daysPushed"]),
     );
     out.push_str("Risk factors:\n");
     for r in s["riskSummary"].as_array().map_or(&[][..], Vec::as_slice) {

@@ -233,10 +233,7 @@ fn facts(record: &Record, activity: (u64, Option<NaiveDate>)) -> LeadFacts {
         title: owned("Title"),
         rating: owned("Rating"),
         lead_source: owned("LeadSource"),
-        created: record
-            .get_str("CreatedDate")
-            .and_then(|d| d.get(..10))
-            .and_then(|d| d.parse().ok()),
+        created: crate::output::day(record, "CreatedDate"),
         recent_activities: activity.0,
         last_activity: activity.1,
     }

@@ -1,8 +1,9 @@
 //! `analyzePipeline` on the demo org: "What are the key risk factors for our Q1 pipeline?" and
 //! "Which deals are most likely to close this month?", with every figure recomputed here from
-//! the store by the documented rules, independently of the tool's code.
+//! the store (its opportunities, activities and OpportunityHistory) by the documented rules,
+//! independently of the tool's code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
@@ -15,6 +16,26 @@ struct Expected {
     weighted: f64,
     historical: f64,
     win_rate: f64,
+    /// Per stage: (won, closed) among the closed deals whose history passed through it.
+    stage_rates: BTreeMap<String, (u64, u64)>,
+    /// Pushed deals: id → (pushes, days pushed).
+    pushed: BTreeMap<String, (u64, i64)>,
+}
+
+/// The documented minimum sample for a stage's own win rate.
+const MIN_STAGE_SAMPLES: u64 = 10;
+
+/// Each opportunity's history rows, oldest first (ties by id).
+fn histories(bench: &Bench) -> BTreeMap<String, Vec<Row>> {
+    let mut rows = bench.rows("OpportunityHistory");
+    rows.sort_by_key(|r| (r.datetime("CreatedDate"), r.id()));
+    let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    for row in rows {
+        out.entry(row.text("OpportunityId").unwrap())
+            .or_default()
+            .push(row);
+    }
+    out
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -53,13 +74,41 @@ fn expected(bench: &Bench, start: NaiveDate, end: NaiveDate, owner: Option<&str>
     } else {
         amounts[((0.75 * amounts.len() as f64).ceil() as usize).max(1) - 1]
     };
+    let history = histories(bench);
+    let none = Vec::new();
     let mut risks = BTreeMap::new();
+    let mut pushed = BTreeMap::new();
     for d in &deals {
+        let past = history.get(&d.id()).unwrap_or(&none);
         let mut found = Vec::new();
-        if d.date("CloseDate").unwrap() < today {
+        let close = d.date("CloseDate").unwrap();
+        if close < today {
             found.push("closeDatePassed");
         }
-        if (today - d.date("LastModifiedDate").unwrap()).num_days() > 30 {
+        // Pushed: later than a close date recorded before; each later move counts.
+        let recorded: Vec<NaiveDate> = past.iter().filter_map(|r| r.date("CloseDate")).collect();
+        if recorded.iter().any(|r| *r < close) {
+            let mut dates = recorded.clone();
+            dates.push(close);
+            let moves: Vec<i64> = dates
+                .windows(2)
+                .map(|w| (w[1] - w[0]).num_days())
+                .filter(|d| *d > 0)
+                .collect();
+            pushed.insert(d.id(), (moves.len() as u64, moves.iter().sum()));
+            found.push("closeDatePushed");
+        }
+        // Stale: the day the deal entered its current stage (the start of the latest run of
+        // that stage in its history), else its last modification.
+        let stage = d.text("StageName").unwrap();
+        let since = past
+            .iter()
+            .rev()
+            .take_while(|r| r.text("StageName").as_deref() == Some(stage.as_str()))
+            .last()
+            .map(|r| r.date("CreatedDate").unwrap())
+            .unwrap_or_else(|| d.date("LastModifiedDate").unwrap());
+        if (today - since).num_days() > 30 {
             found.push("staleStage");
         }
         if last_activity
@@ -89,9 +138,29 @@ fn expected(bench: &Bench, start: NaiveDate, end: NaiveDate, owner: Option<&str>
         .iter()
         .map(|d| d.number("Amount").unwrap_or(0.0) * d.number("Probability").unwrap_or(0.0) / 100.0)
         .sum();
+    let mut stage_rates: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for deal in &closed {
+        let stages: BTreeSet<String> = history
+            .get(&deal.id())
+            .unwrap_or(&none)
+            .iter()
+            .filter_map(|r| r.text("StageName"))
+            .collect();
+        for stage in stages {
+            let e = stage_rates.entry(stage).or_default();
+            e.0 += u64::from(deal.flag("IsWon"));
+            e.1 += 1;
+        }
+    }
     let historical = deals
         .iter()
-        .map(|d| d.number("Amount").unwrap_or(0.0) * win_rate)
+        .map(|d| {
+            let rate = match stage_rates.get(&d.text("StageName").unwrap()) {
+                Some((won, total)) if *total >= MIN_STAGE_SAMPLES => *won as f64 / *total as f64,
+                _ => win_rate,
+            };
+            d.number("Amount").unwrap_or(0.0) * rate
+        })
         .sum();
     Expected {
         deals,
@@ -99,6 +168,8 @@ fn expected(bench: &Bench, start: NaiveDate, end: NaiveDate, owner: Option<&str>
         weighted,
         historical,
         win_rate,
+        stage_rates,
+        pushed,
     }
 }
 
@@ -132,6 +203,54 @@ async fn key_risk_factors_of_the_q1_pipeline() {
         e.historical
     ));
     assert!((result["forecast"]["winRate"].as_f64().unwrap() - e.win_rate).abs() < 0.0001);
+    // Per-stage win rates, and which stages had enough closed deals for their own rate.
+    let listed: BTreeMap<String, (u64, u64)> = result["forecast"]["stageWinRates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["stage"].as_str().unwrap().to_owned(),
+                (
+                    r["closedWon"].as_u64().unwrap(),
+                    r["closedTotal"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(listed, e.stage_rates);
+    assert_eq!(
+        result["forecast"]["minStageSamples"],
+        json!(MIN_STAGE_SAMPLES)
+    );
+    for row in result["forecast"]["byStage"].as_array().unwrap() {
+        let own = e.stage_rates.get(row["stage"].as_str().unwrap());
+        let basis = if own.is_some_and(|(_, n)| *n >= MIN_STAGE_SAMPLES) {
+            "stage"
+        } else {
+            "overall"
+        };
+        assert_eq!(row["winRateBasis"], basis, "{row}");
+    }
+    // Pushed close dates: which deals, how many pushes and days.
+    let report = &result["pushedCloseDates"];
+    assert!(!e.pushed.is_empty(), "the demo has pushed deals in Q1");
+    assert_eq!(report["deals"], json!(e.pushed.len()));
+    assert_eq!(
+        report["pushes"],
+        json!(e.pushed.values().map(|p| p.0).sum::<u64>())
+    );
+    assert_eq!(
+        report["daysPushed"],
+        json!(e.pushed.values().map(|p| p.1).sum::<i64>())
+    );
+    for deal in report["largest"].as_array().unwrap() {
+        let (pushes, days) = e.pushed[deal["id"].as_str().unwrap()];
+        assert_eq!(
+            (deal["pushes"].clone(), deal["daysPushed"].clone()),
+            (json!(pushes), json!(days))
+        );
+    }
     // Each risk factor: the deals that have it and their amount.
     for summary in result["riskSummary"].as_array().unwrap() {
         let risk = summary["risk"].as_str().unwrap();

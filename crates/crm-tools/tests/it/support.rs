@@ -88,7 +88,7 @@ impl Bench {
         }
     }
 
-    /// A sandbox with the demo dataset (seed 1, about 23,000 records).
+    /// A sandbox with the demo dataset (seed 1, about 32,000 records with the stage history).
     pub async fn demo() -> Bench {
         Bench::custom(
             CrmConfig::default(),

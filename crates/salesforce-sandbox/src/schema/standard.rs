@@ -149,8 +149,8 @@ fn unindexed(mut field: FieldDef) -> FieldDef {
     field
 }
 
-/// Fields every object has after its own: deletion flag and audit fields.
-fn audit_fields(object: ObjectDef) -> ObjectDef {
+/// The deletion flag and creation fields (history rows, which are never modified, stop here).
+fn creation_fields(object: ObjectDef) -> ObjectDef {
     object
         .with(f("IsDeleted", "Deleted", T::Boolean).read_only())
         .with(f("CreatedDate", "Created Date", T::Datetime).read_only())
@@ -159,6 +159,11 @@ fn audit_fields(object: ObjectDef) -> ObjectDef {
                 .lookup(&["User"], "CreatedBy")
                 .read_only(),
         ))
+}
+
+/// Fields every object has after its own: deletion flag and audit fields.
+fn audit_fields(object: ObjectDef) -> ObjectDef {
+    creation_fields(object)
         .with(f("LastModifiedDate", "Last Modified Date", T::Datetime).read_only())
         .with(unindexed(
             f("LastModifiedById", "Last Modified By ID", T::Reference)
@@ -198,6 +203,7 @@ pub fn objects() -> Vec<ObjectDef> {
         lead(),
         opportunity(),
         opportunity_contact_role(),
+        opportunity_history(),
         case(),
         task(),
         event(),
@@ -448,6 +454,77 @@ fn opportunity_contact_role() -> ObjectDef {
     .with(f("IsPrimary", "Primary", T::Boolean));
     o.searchable = false;
     audit_fields(o)
+}
+
+/// `ForecastCategory` values of OpportunityHistory (the API names behind Opportunity's
+/// `ForecastCategoryName` labels: `Best Case` is `BestCase`, `Commit` is `Forecast`).
+pub const HISTORY_FORECAST_CATEGORIES: &[&str] = &[
+    "Omitted",
+    "Pipeline",
+    "BestCase",
+    "Forecast",
+    "MostLikely",
+    "Closed",
+];
+
+/// The `ForecastCategory` API name of an Opportunity `ForecastCategoryName` value.
+pub fn history_forecast_category(name: &str) -> &str {
+    match name {
+        "Best Case" => "BestCase",
+        "Commit" => "Forecast",
+        other => other,
+    }
+}
+
+/// The stage history Salesforce keeps for each Opportunity: read-only (written by the org when
+/// an Opportunity is created or its StageName, Amount, Probability or CloseDate changes),
+/// queryable, deleted with its Opportunity.
+fn opportunity_history() -> ObjectDef {
+    let stages: Vec<&str> = OPPORTUNITY_STAGES.iter().map(|s| s.name).collect();
+    let mut o = ObjectDef::new(
+        "OpportunityHistory",
+        "Opportunity History",
+        "Opportunity History",
+        "008",
+    )
+    .with(f("Id", "Opportunity History ID", T::Id).read_only())
+    .with(
+        f("OpportunityId", "Opportunity ID", T::Reference)
+            .lookup(&["Opportunity"], "Opportunity")
+            .children("OpportunityHistories")
+            .cascade()
+            .required()
+            .read_only(),
+    )
+    .with(
+        f("StageName", "Stage Name", T::Picklist)
+            .values(&stages, None)
+            .required()
+            .read_only(),
+    )
+    .with(f("Amount", "Amount", T::Currency).read_only())
+    .with(f("ExpectedRevenue", "Expected Revenue", T::Currency).read_only())
+    .with(f("CloseDate", "Close Date", T::Date).read_only())
+    .with(
+        f("Probability", "Probability", T::Percent)
+            .digits(3, 0)
+            .read_only(),
+    )
+    .with(
+        f("ForecastCategory", "To Forecast Category", T::Picklist)
+            .values(HISTORY_FORECAST_CATEGORIES, None)
+            .len(40)
+            .restricted()
+            .read_only(),
+    )
+    .with(f("PrevAmount", "Previous Amount", T::Currency).read_only())
+    .with(f("PrevCloseDate", "Previous Close Date", T::Date).read_only());
+    o = creation_fields(o).with(f("SystemModstamp", "System Modstamp", T::Datetime).read_only());
+    o.createable = false;
+    o.updateable = false;
+    o.deletable = false;
+    o.searchable = false;
+    o
 }
 
 fn case() -> ObjectDef {

@@ -66,7 +66,7 @@ async fn get_text(org: &Org, path: &str) -> (StatusCode, reqwest::header::Header
     (status, headers, response.text().await.unwrap())
 }
 
-async fn result_rows(org: &Org, id: &str, kind: &str) -> Vec<Vec<String>> {
+pub(crate) async fn result_rows(org: &Org, id: &str, kind: &str) -> Vec<Vec<String>> {
     let (status, headers, text) = get_text(org, &format!("/jobs/ingest/{id}/{kind}")).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(headers["content-type"], "text/csv");
@@ -74,7 +74,7 @@ async fn result_rows(org: &Org, id: &str, kind: &str) -> Vec<Vec<String>> {
 }
 
 /// Runs a whole ingest job and returns its final info.
-async fn run_ingest(org: &Org, body: Value, data: &str) -> Value {
+pub(crate) async fn run_ingest(org: &Org, body: Value, data: &str) -> Value {
     let info = create_ingest(org, body).await;
     let id = info["id"].as_str().unwrap();
     assert_eq!(upload(org, id, data).await, StatusCode::CREATED);
@@ -84,7 +84,7 @@ async fn run_ingest(org: &Org, body: Value, data: &str) -> Value {
     wait_final(org, "ingest", id).await
 }
 
-async fn soql(org: &Org, query: &str) -> Value {
+pub(crate) async fn soql(org: &Org, query: &str) -> Value {
     let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
     let (status, body) = org.json(Method::GET, &format!("/query?q={q}"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");

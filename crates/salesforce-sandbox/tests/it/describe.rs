@@ -252,6 +252,16 @@ async fn describe_snapshot() {
                 "restrictedDelete": false
               },
               {
+                "cascadeDelete": true,
+                "childSObject": "OpportunityHistory",
+                "deprecatedAndHidden": false,
+                "field": "OpportunityId",
+                "junctionIdListNames": [],
+                "junctionReferenceTo": [],
+                "relationshipName": "OpportunityHistories",
+                "restrictedDelete": false
+              },
+              {
                 "cascadeDelete": false,
                 "childSObject": "Task",
                 "deprecatedAndHidden": false,

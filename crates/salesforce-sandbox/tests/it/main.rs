@@ -4,6 +4,7 @@ mod admin;
 mod bulk;
 mod crud;
 mod describe;
+mod history;
 mod limits;
 mod oauth;
 mod outbound;
