@@ -108,7 +108,7 @@ async fn loopback_login_stores_a_working_connection() {
 
     let approved = http.get(url).send().await.unwrap();
     assert_eq!(approved.status(), 302);
-    let back = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+    let back = Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(back.as_str().split('?').next().unwrap(), redirect.as_str());
     let done = http.get(back).send().await.unwrap();
     assert_eq!(done.status(), 200);
@@ -149,7 +149,7 @@ async fn loopback_login_reports_a_refusal() {
     post_to.set_query(None);
     let denied = http.post(post_to).form(&form).send().await.unwrap();
     assert_eq!(denied.status(), 302);
-    let back = url::Url::parse(denied.headers()["location"].to_str().unwrap()).unwrap();
+    let back = Url::parse(denied.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(http.get(back).send().await.unwrap().status(), 400);
     assert!(matches!(
         running.await.unwrap(),

@@ -9,6 +9,11 @@ use std::time::Instant;
 use clap::Parser;
 use server::Args;
 
+// Every tool call allocates many small short-lived objects (JSON values, headers, buffers) across
+// the runtime's threads; mimalloc serves that pattern at a fraction of glibc malloc's per-call cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let started = Instant::now();
     let settings = match Args::parse().settings() {

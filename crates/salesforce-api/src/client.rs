@@ -29,6 +29,8 @@ pub const DEFAULT_API_VERSION: &str = "66.0";
 pub(crate) const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 /// Error bodies are short; anything longer is cut.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The most a body read reserves before its bytes arrive.
+const PREALLOCATE_AT_MOST: usize = 1024 * 1024;
 
 /// A REST API version such as `66.0`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -513,16 +515,17 @@ pub(crate) async fn read_bounded(
     limit: usize,
     context: &'static str,
 ) -> Result<Bytes, Error> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
+    let announced = response.content_length();
+    if announced.is_some_and(|len| len > limit as u64) {
         return Err(Error::UnexpectedResponse {
             context,
             detail: format!("body larger than {limit} bytes"),
         });
     }
-    let mut body = Vec::new();
+    // Sized from the announced length rather than grown and copied chunk by chunk; capped, so a
+    // length that the body never delivers cannot make us reserve up to `limit` up front.
+    let reserve = announced.map_or(0, |len| len.min(PREALLOCATE_AT_MOST as u64) as usize);
+    let mut body = Vec::with_capacity(reserve);
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::UnexpectedResponse {

@@ -7,8 +7,8 @@ use std::fmt;
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use http::HeaderValue;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::client::{Client, Request};
@@ -16,7 +16,7 @@ use crate::error::Error;
 
 /// A record as Salesforce returns it: its `attributes` and its fields (parent relationships as
 /// nested records, child subqueries as nested query results).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     /// The record's type and URL (absent on some aggregate rows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +35,44 @@ pub struct Attributes {
     /// The record's REST URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+// By hand rather than derived: `#[serde(flatten)]` buffers every record into serde's generic
+// `Content` tree before building the map, a second allocation of each field on every page read.
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Salesforce record (a JSON object)")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+                let mut attributes: Option<Option<Attributes>> = None;
+                let mut fields = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "attributes" {
+                        if attributes.is_some() {
+                            return Err(de::Error::duplicate_field("attributes"));
+                        }
+                        attributes = Some(map.next_value()?);
+                    } else {
+                        let value: Value = map.next_value()?;
+                        fields.insert(key, value);
+                    }
+                }
+                Ok(Record {
+                    attributes: attributes.flatten(),
+                    fields,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(RecordVisitor)
+    }
 }
 
 impl Record {

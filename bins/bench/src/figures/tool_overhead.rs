@@ -14,15 +14,16 @@ use secrecy::ExposeSecret as _;
 use crate::figures::mcp_echo::report_errors;
 use crate::figures::{Era, ToolCall};
 use crate::fixtures::{API_VERSION, Sandbox};
-use crate::load::{self, Plan, Scenario};
+use crate::load::{self, Answer, Plan, Scenario};
 use crate::{RunArgs, fixtures, thousands, verdict};
 
-/// The SOQL `searchLeads` sends for `{"limit": 10}` (see `crm-tools/src/tools/search_leads.rs`:
-/// its field list, the default sort, then `Id`), and the count it sends beside it.
+/// The SOQL `searchLeads` sends for `{"limit": 10}`, character for character (see
+/// `crm-tools/src/tools/search_leads.rs`: its field list, the default sort, then `Id`, and the
+/// first page's `OFFSET 0`), and the count it sends beside it.
 pub const SEARCH_LEADS_SOQL: [&str; 2] = [
     "SELECT Id, Name, Title, Company, Email, Phone, Status, Rating, Industry, LeadSource, \
      AnnualRevenue, NumberOfEmployees, OwnerId, Owner.Name, CreatedDate, IsConverted FROM Lead \
-     ORDER BY CreatedDate DESC NULLS LAST, Id ASC LIMIT 10",
+     ORDER BY CreatedDate DESC NULLS LAST, Id ASC LIMIT 10 OFFSET 0",
     "SELECT COUNT() FROM Lead",
 ];
 const GOAL_RATIO: f64 = 0.77;
@@ -57,6 +58,13 @@ impl Scenario for DirectRest {
                 ("accept", "application/json"),
             ],
         )
+    }
+
+    /// A 2xx carrying a query result: the body is read and looked into as the server side's
+    /// tool results are (`tool_succeeded`), so both sides pay the same answer check.
+    fn accept(&self, answer: &Answer) -> bool {
+        answer.status.is_success()
+            && String::from_utf8_lossy(&answer.body).contains("\"totalSize\"")
     }
 }
 

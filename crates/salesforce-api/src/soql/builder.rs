@@ -545,20 +545,26 @@ impl Select {
 
     /// The finished query, or the first error met while building it.
     pub fn build(self) -> Result<Query, Error> {
+        self.checked().map(|(query, _)| query)
+    }
+
+    /// The finished query as SOQL text.
+    pub fn to_soql(self) -> Result<String, Error> {
+        self.checked().map(|(_, text)| text)
+    }
+
+    /// The query and its text, printed once.
+    fn checked(self) -> Result<(Query, String), Error> {
         let query = self.assemble()?;
+        let text = query.to_string();
         // The shared parser has the last word: what we return is SOQL it accepts, unchanged.
-        let reparsed = parse(&query.to_string())?;
+        let reparsed = parse(&text)?;
         if reparsed != query {
             return Err(Error::UnsupportedFilter {
                 reason: "the query does not survive printing",
             });
         }
-        Ok(query)
-    }
-
-    /// The finished query as SOQL text.
-    pub fn to_soql(self) -> Result<String, Error> {
-        self.build().map(|q| q.to_string())
+        Ok((query, text))
     }
 }
 
