@@ -62,6 +62,7 @@ pub async fn run(args: &RunArgs, loaded: Option<Sandbox>) -> anyhow::Result<()> 
             addr: sandbox.addr,
             authorization: authorization.clone(),
             paths: vec![path],
+            body_marker: None,
         });
         let stats = load::run(sandbox.addr, plan, scenario).await?;
         println!(
