@@ -337,6 +337,26 @@ impl RedisFeed {
     }
 }
 
+impl RedisFeed {
+    /// The newest `count` stream entries, newest first (`XREVRANGE + - COUNT`).
+    async fn newest(&self, count: usize) -> Result<redis::streams::StreamRangeReply, Error> {
+        let mut connection = self.redis.connection().await.map_err(feed_error)?;
+        self.redis
+            .timed(async {
+                Ok(redis::cmd("XREVRANGE")
+                    .arg(&self.stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut connection)
+                    .await?)
+            })
+            .await
+            .map_err(feed_error)
+    }
+}
+
 fn feed_error(error: webhooks::Error) -> Error {
     Error::FeedUnavailable(error.to_string())
 }
@@ -373,21 +393,7 @@ impl EventFeed for RedisFeed {
             } else {
                 max.min(MAX_SCAN)
             };
-            let mut connection = self.redis.connection().await.map_err(feed_error)?;
-            let reply: redis::streams::StreamRangeReply = self
-                .redis
-                .timed(async {
-                    Ok(redis::cmd("XREVRANGE")
-                        .arg(&self.stream)
-                        .arg("+")
-                        .arg("-")
-                        .arg("COUNT")
-                        .arg(scan)
-                        .query_async(&mut connection)
-                        .await?)
-                })
-                .await
-                .map_err(feed_error)?;
+            let reply = self.newest(scan).await?;
             Ok(reply
                 .ids
                 .iter()
@@ -401,21 +407,7 @@ impl EventFeed for RedisFeed {
 
     fn follow(&self) -> BoxFuture<'_, Result<FeedCursor, Error>> {
         Box::pin(async move {
-            let mut connection = self.redis.connection().await.map_err(feed_error)?;
-            let newest: redis::streams::StreamRangeReply = self
-                .redis
-                .timed(async {
-                    Ok(redis::cmd("XREVRANGE")
-                        .arg(&self.stream)
-                        .arg("+")
-                        .arg("-")
-                        .arg("COUNT")
-                        .arg(1)
-                        .query_async(&mut connection)
-                        .await?)
-                })
-                .await
-                .map_err(feed_error)?;
+            let newest = self.newest(1).await?;
             // `$` resolved once: the cursor then names the last id it read.
             let last = newest
                 .ids
