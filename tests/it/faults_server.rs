@@ -202,18 +202,28 @@ async fn sessions_expired_under_load_cost_one_refresh_and_no_failed_call() {
     server.clear_log().await;
     let refreshes_before = server.metric("sfmcp_token_refreshes_total").await;
 
+    // Mid-load, whatever the machine's speed: every client makes half its calls, the sessions
+    // are ended while all of them wait, then all go on at once (a fixed delay let a fast run
+    // finish before the expiry).
+    let halfway = tokio::sync::Barrier::new(sessions.len() + 1);
+    let expired = tokio::sync::Barrier::new(sessions.len() + 1);
     let expire = async {
-        // Mid-load: once the first calls are under way.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        halfway.wait().await;
         server
             .admin(Method::POST, "sessions/expire", json!({}))
             .await;
+        expired.wait().await;
     };
     let load = join_all(sessions.iter_mut().enumerate().map(|(i, session)| {
         let server = &server;
+        let (halfway, expired) = (&halfway, &expired);
         async move {
             let mut failed = Vec::new();
             for round in 0..rounds {
+                if round == rounds / 2 {
+                    halfway.wait().await;
+                    expired.wait().await;
+                }
                 // Cheap tools, so that the log (1,000 entries) holds the whole run.
                 let (tool, args) = server.mixed_call([0, 3, 4][(i + round) % 3]);
                 let result = server.call(session, tool, args).await;
